@@ -1,0 +1,239 @@
+//! Reading and writing snapshot directories.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{io_error, IoError};
+use crate::model::value::EntityLine;
+use crate::snapshot::{
+    compute_snapshot_id, entities_path, parse_manifest, read_snapshot, records_path,
+    EvidenceSnapshot, FileEntry, Manifest, SnapshotError, SourceEntry, SourceStatus, FORMAT,
+};
+
+/// Why a snapshot could not be loaded from disk.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadSnapshotError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("in snapshot `{path}`: {source}")]
+    Invalid {
+        path: String,
+        #[source]
+        source: SnapshotError,
+    },
+    #[error(
+        "`{0}` holds no snapshot (no `manifest.json` in it or in any folder directly below it)"
+    )]
+    NoSnapshot(String),
+}
+
+/// A snapshot directory, or the newest snapshot (by `created_at`) in a directory of them.
+pub fn resolve_snapshot_dir(path: &Path) -> Result<PathBuf, LoadSnapshotError> {
+    if path.join("manifest.json").is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| io_error("read directory", path, e))?;
+    let mut newest: Option<(String, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let manifest = entry.path().join("manifest.json");
+        let Ok(bytes) = std::fs::read(&manifest) else {
+            continue;
+        };
+        let Ok(m) = parse_manifest(&bytes) else {
+            continue;
+        };
+        let key = (m.created_at.clone(), entry.path());
+        if newest.as_ref().is_none_or(|n| key > *n) {
+            newest = Some(key);
+        }
+    }
+    newest
+        .map(|(_, p)| p)
+        .ok_or_else(|| LoadSnapshotError::NoSnapshot(path.display().to_string()))
+}
+
+/// Loads and verifies a snapshot (see [`resolve_snapshot_dir`] for what `path` may be).
+pub fn load_snapshot(path: &Path) -> Result<EvidenceSnapshot, LoadSnapshotError> {
+    let dir = resolve_snapshot_dir(path)?;
+    let manifest_path = dir.join("manifest.json");
+    let bytes = std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
+    let invalid = |source| LoadSnapshotError::Invalid {
+        path: dir.display().to_string(),
+        source,
+    };
+    let manifest = parse_manifest(&bytes).map_err(invalid)?;
+    read_snapshot(manifest, |rel| {
+        std::fs::read(dir.join(rel)).map_err(|e| e.to_string())
+    })
+    .map_err(invalid)
+}
+
+/// Writes a new snapshot directory: one [`SourceWriter`] per source, then
+/// [`SnapshotWriter::finish`] writes the manifest with every file's hash and the id.
+pub struct SnapshotWriter {
+    dir: PathBuf,
+    sources: Vec<SourceEntry>,
+    files: Vec<FileEntry>,
+}
+
+/// Metadata of one source's collection.
+pub struct SourceMeta {
+    pub name: String,
+    pub kind: String,
+    pub connector_version: String,
+    pub started_at: String,
+    pub provides: Vec<String>,
+}
+
+struct HashingFile {
+    path: String,
+    out: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl HashingFile {
+    fn create(dir: &Path, rel: String) -> Result<Self, IoError> {
+        let full = dir.join(&rel);
+        let file = File::create(&full).map_err(|e| io_error("create", &full, e))?;
+        Ok(Self {
+            path: rel,
+            out: BufWriter::new(file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        })
+    }
+
+    fn line(&mut self, dir: &Path, bytes: &[u8]) -> Result<(), IoError> {
+        let full = || dir.join(&self.path);
+        self.out
+            .write_all(bytes)
+            .map_err(|e| io_error("write", &full(), e))?;
+        self.out
+            .write_all(b"\n")
+            .map_err(|e| io_error("write", &full(), e))?;
+        self.hasher.update(bytes);
+        self.hasher.update(b"\n");
+        self.bytes += bytes.len() as u64 + 1;
+        Ok(())
+    }
+
+    fn finish(mut self, dir: &Path) -> Result<FileEntry, IoError> {
+        self.out
+            .flush()
+            .map_err(|e| io_error("write", &dir.join(&self.path), e))?;
+        Ok(FileEntry {
+            path: self.path,
+            sha256: hex::encode(self.hasher.finalize()),
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// Writes one source's raw records and entities.
+pub struct SourceWriter<'a> {
+    snapshot: &'a mut SnapshotWriter,
+    meta: SourceMeta,
+    records: HashingFile,
+    entities: HashingFile,
+    record_count: u64,
+    entity_counts: BTreeMap<String, u64>,
+}
+
+impl SnapshotWriter {
+    /// Creates `dir` (which must not exist yet) with its `records/` and `entities/` folders.
+    pub fn create(dir: &Path) -> Result<Self, IoError> {
+        std::fs::create_dir_all(dir.join("records")).map_err(|e| io_error("create", dir, e))?;
+        std::fs::create_dir_all(dir.join("entities")).map_err(|e| io_error("create", dir, e))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            sources: Vec::new(),
+            files: Vec::new(),
+        })
+    }
+
+    pub fn source(&mut self, meta: SourceMeta) -> Result<SourceWriter<'_>, IoError> {
+        let records = HashingFile::create(&self.dir, records_path(&meta.name))?;
+        let entities = HashingFile::create(&self.dir, entities_path(&meta.name))?;
+        Ok(SourceWriter {
+            snapshot: self,
+            meta,
+            records,
+            entities,
+            record_count: 0,
+            entity_counts: BTreeMap::new(),
+        })
+    }
+
+    /// Writes `manifest.json` and returns it.
+    pub fn finish(mut self, organization: &str, created_at: &str) -> Result<Manifest, IoError> {
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut manifest = Manifest {
+            format: FORMAT.to_string(),
+            snapshot_id: String::new(),
+            organization: organization.to_string(),
+            created_at: created_at.to_string(),
+            sources: self.sources,
+            files: self.files,
+        };
+        manifest.snapshot_id = compute_snapshot_id(&manifest);
+        let path = self.dir.join("manifest.json");
+        let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        text.push('\n');
+        std::fs::write(&path, text).map_err(|e| io_error("write", &path, e))?;
+        Ok(manifest)
+    }
+}
+
+impl SourceWriter<'_> {
+    /// Appends one raw record (a single line: no newline inside) and returns its SHA-256.
+    pub fn record(&mut self, raw: &[u8]) -> Result<String, IoError> {
+        let dir = self.snapshot.dir.clone();
+        self.records.line(&dir, raw)?;
+        self.record_count += 1;
+        Ok(crate::snapshot::sha256_hex(raw))
+    }
+
+    /// Appends one normalized entity.
+    pub fn entity(&mut self, line: &EntityLine) -> Result<(), IoError> {
+        let dir = self.snapshot.dir.clone();
+        let bytes = serde_json::to_vec(line).unwrap_or_default();
+        self.entities.line(&dir, &bytes)?;
+        *self
+            .entity_counts
+            .entry(line.entity_type.clone())
+            .or_default() += 1;
+        Ok(())
+    }
+
+    /// Closes the source's files and records its status.
+    pub fn finish(
+        self,
+        status: SourceStatus,
+        error: Option<String>,
+        finished_at: &str,
+    ) -> Result<(), IoError> {
+        let dir = self.snapshot.dir.clone();
+        let records = self.records.finish(&dir)?;
+        let entities = self.entities.finish(&dir)?;
+        self.snapshot.files.push(records);
+        self.snapshot.files.push(entities);
+        self.snapshot.sources.push(SourceEntry {
+            name: self.meta.name,
+            kind: self.meta.kind,
+            connector_version: self.meta.connector_version,
+            status,
+            error,
+            started_at: self.meta.started_at,
+            finished_at: finished_at.to_string(),
+            provides: self.meta.provides,
+            records: self.record_count,
+            entities: self.entity_counts,
+        });
+        Ok(())
+    }
+}

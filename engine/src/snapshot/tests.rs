@@ -1,0 +1,94 @@
+use super::*;
+use crate::fs::{load_snapshot, SnapshotWriter, SourceMeta};
+use crate::model::value::{EntityLine, RecordRef};
+
+fn line(ty: &str, id: &str, attrs: serde_json::Value) -> EntityLine {
+    EntityLine {
+        entity_type: ty.into(),
+        id: id.into(),
+        name: id.into(),
+        record: RecordRef {
+            id: id.into(),
+            sha256: sha256_hex(id.as_bytes()),
+        },
+        attrs: attrs.as_object().cloned().unwrap_or_default(),
+        member_of: vec![],
+    }
+}
+
+fn write_demo(dir: &std::path::Path) -> Manifest {
+    let mut w = SnapshotWriter::create(dir).unwrap();
+    let mut s = w
+        .source(SourceMeta {
+            name: "cmdb".into(),
+            kind: "csv".into(),
+            connector_version: "0.1.0".into(),
+            started_at: "2026-11-20T06:00:00Z".into(),
+            provides: vec!["Asset".into(), "BackupJob".into()],
+        })
+        .unwrap();
+    s.record(br#"{"sys_id":"a1"}"#).unwrap();
+    s.entity(&line(
+        "Asset",
+        "a1",
+        serde_json::json!({"class":"server","lifecycle":"active","environment":"production",
+            "criticality":"high","in_scope":true,"data_bearing":true,"backup_required":true}),
+    ))
+    .unwrap();
+    s.entity(&line(
+        "BackupJob",
+        "j1",
+        serde_json::json!({"tool":"restic","repository":"/srv/r","asset":"a1","encrypted":true}),
+    ))
+    .unwrap();
+    s.entity(&line("Asset", "a2", serde_json::json!({"class":"toaster"})))
+        .unwrap();
+    s.finish(SourceStatus::Ok, None, "2026-11-20T06:01:00Z")
+        .unwrap();
+    w.finish("Acme", "2026-11-20T06:01:00Z").unwrap()
+}
+
+#[test]
+fn a_written_snapshot_reads_back_with_inverse_attributes_and_unreadable_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    let manifest = write_demo(&dir);
+    assert!(manifest.snapshot_id.starts_with("sha256:"));
+    let snap = load_snapshot(&dir).unwrap();
+    assert_eq!(snap.entities.len(), 2);
+    let asset = snap.entities.iter().find(|e| e.id == "a1").unwrap();
+    assert_eq!(
+        asset.attr("backup_jobs"),
+        Some(&AttrValue::RefSet(vec!["j1".into()]))
+    );
+    assert_eq!(snap.unreadable.len(), 1);
+    assert_eq!(snap.unreadable[0].file, "entities/cmdb.jsonl");
+    assert_eq!(snap.unreadable[0].line, Some(3));
+    assert!(snap.unreadable[0].error.contains("`class` expects one of"));
+    // the directory of snapshots resolves to the newest one
+    assert_eq!(crate::fs::resolve_snapshot_dir(tmp.path()).unwrap(), dir);
+}
+
+#[test]
+fn tampering_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    write_demo(&dir);
+    let path = dir.join("entities/cmdb.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text = text.replace("\"high\"", "\"low\"");
+    std::fs::write(&path, text).unwrap();
+    let err = load_snapshot(&dir).unwrap_err().to_string();
+    assert!(
+        err.contains("file `entities/cmdb.jsonl` does not match its hash"),
+        "{err}"
+    );
+
+    let manifest_path = dir.join("manifest.json");
+    let m = std::fs::read_to_string(&manifest_path)
+        .unwrap()
+        .replace("Acme", "Evil");
+    std::fs::write(&manifest_path, m).unwrap();
+    let err = load_snapshot(&dir).unwrap_err().to_string();
+    assert!(err.contains("snapshot id mismatch"), "{err}");
+}

@@ -1,0 +1,449 @@
+//! One assessment: one pack over one snapshot at one instant. Deterministic: the same inputs
+//! give the same [`Assessment`], byte for byte once printed.
+
+mod status;
+mod values;
+
+use std::collections::BTreeMap;
+
+use cedar_policy::{Context, RestrictedExpression};
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use status::{RequirementResult, RuleResult, StandardSummary, Status};
+
+use crate::evaluate::coverage::{coverage, Coverage};
+use crate::evaluate::entities::{self, EntityStore};
+use crate::evaluate::evaluator::{CedarEvaluator, PolicyEvaluator, Verdicts};
+use crate::evaluate::facts::{self, FactResult, FactState};
+use crate::finding::{
+    finding_id, EntityRef, EvidenceRef, Finding, FindingKind, FindingStatus, RuleRef, Severity,
+};
+use crate::model::ENTITY_TYPES;
+use crate::pack::{ParamValue, PolicyPack, Rule};
+use crate::snapshot::{EvidenceSnapshot, SourceStatus, Unreadable};
+use crate::time::format_rfc3339;
+
+pub const FORMAT: &str = "conform-assessment/1";
+
+/// The result of an assessment. Its JSON form is documented in `docs/findings.md`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub format: &'static str,
+    pub assessed_at: String,
+    pub organization: String,
+    pub snapshot: SnapshotRef,
+    pub pack: PackRef,
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub rules: Vec<RuleResult>,
+    pub requirements: Vec<RequirementResult>,
+    pub facts: Vec<FactReport>,
+    pub evidence: Vec<TypeCoverage>,
+    pub sources: Vec<SourceReport>,
+    /// What could not be read; everything else was assessed.
+    pub unreadable: Vec<Unreadable>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotRef {
+    pub id: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackRef {
+    pub name: String,
+    pub version: String,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FindingCounts {
+    pub major: usize,
+    pub minor: usize,
+    pub observation: usize,
+    pub indeterminate: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub findings: FindingCounts,
+    pub standards: Vec<StandardSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FactReport {
+    pub name: String,
+    pub kind: crate::pack::FactKind,
+    pub of: String,
+    pub value: serde_json::Value,
+    #[serde(flatten)]
+    pub state: FactState,
+    pub population: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeCoverage {
+    pub entity_type: String,
+    pub entities: usize,
+    #[serde(flatten)]
+    pub coverage: Coverage,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    pub kind: String,
+    pub status: SourceStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub collected_at: String,
+    pub records: u64,
+}
+
+/// Why an assessment could not run at all (never because of one rule or record).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssessError {
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Assessment {
+    /// The highest severity among open findings (nonconformities and indeterminate results).
+    pub fn worst_severity(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Open)
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
+fn record(
+    pairs: impl IntoIterator<Item = (String, RestrictedExpression)>,
+) -> Result<RestrictedExpression, AssessError> {
+    RestrictedExpression::new_record(pairs).map_err(|e| AssessError::Internal(e.to_string()))
+}
+
+/// Runs the facts pass and the rules pass of `pack` over `snapshot` at `at` (epoch seconds)
+/// with the resolved parameter values `params`.
+pub fn assess(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<Assessment, AssessError> {
+    let names = entities::type_names().map_err(AssessError::Internal)?;
+    let (store, problems) = entities::build(&snapshot.entities, &names);
+    let mut unreadable = snapshot.unreadable.clone();
+    unreadable.extend(problems);
+    let counts: Vec<usize> = store.by_type.iter().map(Vec::len).collect();
+    let coverage = coverage(&snapshot.manifest, &counts, &unreadable);
+
+    let params_record = record(params.iter().map(|(k, v)| (k.clone(), v.to_cedar())))?;
+    let now = RestrictedExpression::new_long(at);
+    let facts_context = Context::from_pairs([
+        ("now".to_string(), now.clone()),
+        ("params".to_string(), params_record.clone()),
+    ])
+    .map_err(|e| AssessError::Internal(e.to_string()))?;
+    let fact_results = facts::compute(
+        &pack.facts,
+        &store,
+        &snapshot.entities,
+        &coverage,
+        &facts_context,
+    );
+    let facts_record = record(fact_results.iter().filter_map(|f| {
+        matches!(f.state, FactState::Computed)
+            .then(|| {
+                f.value
+                    .and_then(|v| v.to_cedar())
+                    .map(|v| (f.name.clone(), v))
+            })
+            .flatten()
+    }))?;
+    let rules_context = Context::from_pairs([
+        ("now".to_string(), now),
+        ("params".to_string(), params_record),
+        ("facts".to_string(), facts_record),
+    ])
+    .map_err(|e| AssessError::Internal(e.to_string()))?;
+
+    let ctx = RunContext {
+        pack,
+        snapshot,
+        store: &store,
+        at,
+        params,
+        facts: &fact_results,
+        assessed_at: format_rfc3339(at),
+    };
+    let mut findings = Vec::new();
+    let mut rule_results = Vec::new();
+    for (ti, _) in ENTITY_TYPES.iter().enumerate() {
+        let rules: Vec<&Rule> = pack.rules.iter().filter(|r| r.type_index == ti).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let (f, r) = ctx.run_type(ti, &rules, &rules_context, &coverage[ti]);
+        findings.extend(f);
+        rule_results.extend(r);
+    }
+    findings.sort_by(|a, b| {
+        (&a.rule.id, &a.entity.entity_type, &a.entity.id).cmp(&(
+            &b.rule.id,
+            &b.entity.entity_type,
+            &b.entity.id,
+        ))
+    });
+    rule_results.sort_by(|a, b| a.id.cmp(&b.id));
+    let requirements = status::requirement_results(&pack.catalogs, &pack.rules, &rule_results);
+    let standards = status::standard_summaries(&pack.catalogs, &requirements);
+    let mut counts_by = FindingCounts::default();
+    for f in &findings {
+        match (f.kind, f.severity) {
+            (FindingKind::Indeterminate, _) => counts_by.indeterminate += 1,
+            (_, Severity::Major) => counts_by.major += 1,
+            (_, Severity::Minor) => counts_by.minor += 1,
+            (_, Severity::Observation) => counts_by.observation += 1,
+        }
+        counts_by.total += 1;
+    }
+    unreadable.sort_by(|a, b| (&a.file, a.line, &a.error).cmp(&(&b.file, b.line, &b.error)));
+    Ok(Assessment {
+        format: FORMAT,
+        assessed_at: ctx.assessed_at.clone(),
+        organization: snapshot.manifest.organization.clone(),
+        snapshot: SnapshotRef {
+            id: snapshot.manifest.snapshot_id.clone(),
+            created_at: snapshot.manifest.created_at.clone(),
+        },
+        pack: PackRef {
+            name: pack.name.clone(),
+            version: pack.version.to_string(),
+            digest: pack.digest.clone(),
+        },
+        parameters: params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+        summary: Summary {
+            findings: counts_by,
+            standards,
+        },
+        findings,
+        rules: rule_results,
+        requirements,
+        facts: fact_results
+            .iter()
+            .map(|f| FactReport {
+                name: f.name.clone(),
+                kind: f.kind,
+                of: pack
+                    .facts
+                    .iter()
+                    .find(|d| d.name == f.name)
+                    .map(|d| ENTITY_TYPES[d.type_index].name.to_string())
+                    .unwrap_or_default(),
+                value: f.value.map_or(serde_json::Value::Null, |v| v.to_json()),
+                state: f.state.clone(),
+                population: f.population,
+            })
+            .collect(),
+        evidence: ENTITY_TYPES
+            .iter()
+            .enumerate()
+            .map(|(ti, t)| TypeCoverage {
+                entity_type: t.name.to_string(),
+                entities: counts[ti],
+                coverage: coverage[ti].clone(),
+            })
+            .collect(),
+        sources: snapshot
+            .manifest
+            .sources
+            .iter()
+            .map(|s| SourceReport {
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                status: s.status,
+                error: s.error.clone(),
+                collected_at: s.finished_at.clone(),
+                records: s.records,
+            })
+            .collect(),
+        unreadable,
+    })
+}
+
+/// Everything one type's rules pass needs.
+struct RunContext<'a> {
+    pack: &'a PolicyPack,
+    snapshot: &'a EvidenceSnapshot,
+    store: &'a EntityStore,
+    at: i64,
+    params: &'a BTreeMap<String, ParamValue>,
+    facts: &'a [FactResult],
+    assessed_at: String,
+}
+
+/// Why a rule was not evaluated: a fact it reads has no value to offer.
+enum Skip {
+    NotAssessed(String),
+    Indeterminate(String),
+}
+
+impl RunContext<'_> {
+    fn skip_reason(&self, rule: &Rule) -> Option<Skip> {
+        for name in &rule.facts {
+            match self
+                .facts
+                .iter()
+                .find(|f| &f.name == name)
+                .map(|f| &f.state)
+            {
+                Some(FactState::NoEvidence(r)) => {
+                    return Some(Skip::NotAssessed(format!(
+                        "fact `{name}` has no evidence: {r}"
+                    )))
+                }
+                Some(FactState::Indeterminate(r)) => {
+                    return Some(Skip::Indeterminate(format!(
+                        "fact `{name}` is indeterminate: {r}"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn run_type(
+        &self,
+        ti: usize,
+        rules: &[&Rule],
+        context: &Context,
+        coverage: &Coverage,
+    ) -> (Vec<Finding>, Vec<RuleResult>) {
+        let skips: Vec<Option<Skip>> = rules.iter().map(|r| self.skip_reason(r)).collect();
+        let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
+        let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
+        let entity_indices = &self.store.by_type[ti];
+        let verdicts: Vec<Verdicts> = match CedarEvaluator::new(&policies, &self.store.entities) {
+            Ok(ev) => entity_indices
+                .par_iter()
+                .map(|&ei| ev.evaluate(&self.store.uids[ei], context))
+                .collect(),
+            Err(e) => entity_indices
+                .iter()
+                .map(|_| Verdicts {
+                    satisfied: Vec::new(),
+                    errors: (0..policies.len()).map(|i| (i, e.clone())).collect(),
+                })
+                .collect(),
+        };
+        let mut findings = Vec::new();
+        let mut tallies = vec![(0usize, 0usize); rules.len()];
+        for (pos, &ei) in entity_indices.iter().enumerate() {
+            let v = &verdicts[pos];
+            for (ai, &ri) in active.iter().enumerate() {
+                if v.satisfied.binary_search(&ai).is_ok() {
+                    tallies[ri].0 += 1;
+                    findings.push(self.finding(rules[ri], ei, None));
+                } else if let Some((_, err)) = v.errors.iter().find(|(i, _)| *i == ai) {
+                    tallies[ri].1 += 1;
+                    findings.push(self.finding(rules[ri], ei, Some(err.clone())));
+                }
+            }
+            for (ri, skip) in skips.iter().enumerate() {
+                if let Some(Skip::Indeterminate(reason)) = skip {
+                    tallies[ri].1 += 1;
+                    findings.push(self.finding(rules[ri], ei, Some(reason.clone())));
+                }
+            }
+        }
+        let results = rules
+            .iter()
+            .enumerate()
+            .map(|(ri, rule)| {
+                let (nc, ind) = tallies[ri];
+                let skip = skips[ri].as_ref().map(|s| match s {
+                    Skip::NotAssessed(r) => (Status::NotAssessed, r.clone()),
+                    Skip::Indeterminate(r) => (Status::Indeterminate, r.clone()),
+                });
+                let (status, reason) = status::rule_status(nc, ind, coverage, skip);
+                RuleResult {
+                    id: rule.id.clone(),
+                    title: rule.title.clone(),
+                    severity: rule.severity,
+                    entity_type: ENTITY_TYPES[ti].name.to_string(),
+                    requirements: rule.requirements.clone(),
+                    status,
+                    reason,
+                    evaluated: if skips[ri].is_some() {
+                        0
+                    } else {
+                        entity_indices.len()
+                    },
+                    nonconformities: nc,
+                    indeterminate: ind,
+                }
+            })
+            .collect();
+        (findings, results)
+    }
+
+    fn finding(&self, rule: &Rule, ei: usize, error: Option<String>) -> Finding {
+        let e = &self.snapshot.entities[ei];
+        let values = values::read(rule, e, self);
+        let kind = if error.is_some() {
+            FindingKind::Indeterminate
+        } else {
+            FindingKind::Nonconformity
+        };
+        let message = match &error {
+            Some(err) => format!("could not evaluate \"{}\": {err}", rule.title),
+            None => values::summary(&rule.title, &values),
+        };
+        Finding {
+            id: finding_id(&rule.id, e.type_name(), &e.id),
+            kind,
+            severity: rule.severity,
+            status: FindingStatus::Open,
+            rule: RuleRef {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                pack: self.pack.name.clone(),
+                version: self.pack.version.to_string(),
+                digest: self.pack.digest.clone(),
+                file: rule.file.clone(),
+                line: rule.line,
+            },
+            requirements: rule.requirements.clone(),
+            entity: EntityRef {
+                entity_type: e.type_name().to_string(),
+                id: e.id.clone(),
+                name: e.name.clone(),
+            },
+            evidence: EvidenceRef {
+                source: e.provenance.source.clone(),
+                record_id: e.provenance.record_id.clone(),
+                record_sha256: e.provenance.record_sha256.clone(),
+                snapshot: self.snapshot.manifest.snapshot_id.clone(),
+                collected_at: format_rfc3339(e.provenance.collected_at),
+            },
+            values,
+            error,
+            message,
+            remediation: rule.remediation.clone(),
+            assessed_at: self.assessed_at.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+//! Cedar entities built once from a snapshot, through Cedar's Rust API (never its entity
+//! JSON), and shared read-only by every rayon worker.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+
+use crate::model::{AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::snapshot::Unreadable;
+
+/// The Cedar view of a snapshot's entities.
+pub struct EntityStore {
+    pub entities: Entities,
+    /// The Cedar uid of each snapshot entity, by index in the snapshot.
+    pub uids: Vec<EntityUid>,
+    /// Snapshot entity indices by entity type index, in snapshot order.
+    pub by_type: Vec<Vec<usize>>,
+    /// (type index, id) -> snapshot entity index.
+    pub index: HashMap<(usize, String), usize>,
+}
+
+/// The Cedar type names of the model's entity types, by type index.
+pub fn type_names() -> Result<Vec<EntityTypeName>, String> {
+    ENTITY_TYPES
+        .iter()
+        .map(|t| {
+            EntityTypeName::from_str(t.name)
+                .map_err(|e| format!("model type `{}` is not a Cedar type name: {e}", t.name))
+        })
+        .collect()
+}
+
+/// The uid of an entity of type `type_name` (a model type) with id `id`.
+pub fn uid(type_name: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(type_name.clone(), EntityId::new(id))
+}
+
+fn to_cedar(v: &AttrValue, ty: AttrType, names: &[EntityTypeName]) -> RestrictedExpression {
+    let type_of = |t: &str| {
+        let idx = ENTITY_TYPES.iter().position(|d| d.name == t).unwrap_or(0);
+        &names[idx]
+    };
+    match (v, ty) {
+        (AttrValue::Bool(b), _) => RestrictedExpression::new_bool(*b),
+        (AttrValue::Long(n) | AttrValue::Time(n), _) => RestrictedExpression::new_long(*n),
+        (AttrValue::String(s), _) => RestrictedExpression::new_string(s.clone()),
+        (AttrValue::Ref(id), AttrType::Ref(t)) => {
+            RestrictedExpression::new_entity_uid(uid(type_of(t), id))
+        }
+        (AttrValue::RefSet(ids), AttrType::RefSet(t)) => {
+            let tn = type_of(t);
+            RestrictedExpression::new_set(
+                ids.iter()
+                    .map(|id| RestrictedExpression::new_entity_uid(uid(tn, id))),
+            )
+        }
+        (AttrValue::StringSet(v) | AttrValue::RefSet(v), _) => {
+            RestrictedExpression::new_set(v.iter().cloned().map(RestrictedExpression::new_string))
+        }
+        (AttrValue::Ref(id), _) => RestrictedExpression::new_string(id.clone()),
+    }
+}
+
+/// Builds the store. An entity Cedar refuses is reported as unreadable and left out.
+pub fn build(
+    snapshot_entities: &[EvidenceEntity],
+    names: &[EntityTypeName],
+) -> (EntityStore, Vec<Unreadable>) {
+    let mut by_type = vec![Vec::new(); ENTITY_TYPES.len()];
+    let mut uids = Vec::with_capacity(snapshot_entities.len());
+    let mut index = HashMap::with_capacity(snapshot_entities.len());
+    let mut cedar = Vec::with_capacity(snapshot_entities.len());
+    let mut problems = Vec::new();
+    for (i, e) in snapshot_entities.iter().enumerate() {
+        let def = e.def();
+        let u = uid(&names[e.type_index], &e.id);
+        let attrs: Vec<(String, RestrictedExpression)> = e
+            .attrs
+            .iter()
+            .map(|(ai, v)| {
+                let a = &def.attrs[*ai];
+                (a.name.to_string(), to_cedar(v, a.ty, names))
+            })
+            .collect();
+        let parents: HashSet<EntityUid> = match def.member_of {
+            Some(parent) => {
+                let pt = &names[ENTITY_TYPES
+                    .iter()
+                    .position(|d| d.name == parent)
+                    .unwrap_or(0)];
+                e.member_of.iter().map(|p| uid(pt, p)).collect()
+            }
+            None => HashSet::new(),
+        };
+        match Entity::new_with_tags(u.clone(), attrs, parents, []) {
+            Ok(entity) => {
+                cedar.push(entity);
+                by_type[e.type_index].push(i);
+                index.insert((e.type_index, e.id.clone()), i);
+            }
+            Err(err) => problems.push(Unreadable {
+                file: crate::snapshot::entities_path(&e.provenance.source),
+                line: None,
+                source: e.provenance.source.clone(),
+                error: format!("{} `{}`: {err}", def.name, e.id),
+            }),
+        }
+        uids.push(u);
+    }
+    let entities = match Entities::from_entities(cedar, None) {
+        Ok(es) => es,
+        Err(err) => {
+            problems.push(Unreadable {
+                file: "entities".into(),
+                line: None,
+                source: String::new(),
+                error: format!("cannot build the entity store: {err}"),
+            });
+            by_type.iter_mut().for_each(Vec::clear);
+            index.clear();
+            Entities::empty()
+        }
+    };
+    (
+        EntityStore {
+            entities,
+            uids,
+            by_type,
+            index,
+        },
+        problems,
+    )
+}

@@ -1,0 +1,151 @@
+//! Findings: one (rule, entity) nonconformity or indeterminate result, traceable to the rule
+//! text and to the raw source record.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How a certification audit grades a nonconformity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Observation,
+    Minor,
+    Major,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Observation => "observation",
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "observation" => Ok(Severity::Observation),
+            "minor" => Ok(Severity::Minor),
+            "major" => Ok(Severity::Major),
+            other => Err(format!(
+                "unknown severity `{other}` (expected major, minor or observation)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a finding says about its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    /// The rule's nonconformity condition held.
+    Nonconformity,
+    /// The rule could not be evaluated on the entity (a Cedar error): never a pass.
+    Indeterminate,
+}
+
+/// Whether a finding is open or covered by a waiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    Open,
+    Waived,
+}
+
+/// The rule a finding comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub id: String,
+    pub title: String,
+    pub pack: String,
+    pub version: String,
+    pub digest: String,
+    pub file: String,
+    pub line: usize,
+}
+
+/// The entity a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityRef {
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// Where the entity's evidence came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    pub source: String,
+    pub record_id: String,
+    pub record_sha256: String,
+    pub snapshot: String,
+    pub collected_at: String,
+}
+
+/// One finding. The JSON form is documented in `docs/findings.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub kind: FindingKind,
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub rule: RuleRef,
+    pub requirements: Vec<String>,
+    pub entity: EntityRef,
+    pub evidence: EvidenceRef,
+    /// The values at the attribute paths the rule's condition reads, as evaluated.
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// Cedar's error, for an indeterminate finding.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    pub message: String,
+    pub remediation: String,
+    pub assessed_at: String,
+}
+
+/// The stable id of the finding of `rule_id` on an entity: the same across assessments, so
+/// that a finding can be tracked, waived and de-duplicated.
+pub fn finding_id(rule_id: &str, entity_type: &str, entity_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(entity_type.as_bytes());
+    h.update([0]);
+    h.update(entity_id.as_bytes());
+    let hex = hex::encode(h.finalize());
+    format!("CF-{}", &hex[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_ids_are_stable_and_distinct() {
+        let a = finding_id("iam.x", "Identity", "u1");
+        assert_eq!(a, finding_id("iam.x", "Identity", "u1"));
+        assert_ne!(a, finding_id("iam.x", "Identity", "u2"));
+        assert_ne!(finding_id("a", "b", "c"), finding_id("a", "bc", ""));
+        assert_eq!(a.len(), 19);
+    }
+
+    #[test]
+    fn severities_order_for_fail_on() {
+        assert!(Severity::Major > Severity::Minor && Severity::Minor > Severity::Observation);
+        assert_eq!("minor".parse::<Severity>(), Ok(Severity::Minor));
+        assert!("blocker".parse::<Severity>().is_err());
+    }
+}

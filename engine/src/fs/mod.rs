@@ -1,0 +1,34 @@
+//! The engine's one edge with the file system: reading policy packs and snapshots from disk,
+//! and writing snapshots. Everything else in the engine is pure and works on what these
+//! functions return.
+
+mod pack;
+mod snapshot;
+
+pub use pack::{load_catalogs, load_pack};
+pub use snapshot::{
+    load_snapshot, resolve_snapshot_dir, LoadSnapshotError, SnapshotWriter, SourceMeta,
+    SourceWriter,
+};
+
+/// An I/O failure, with the path it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} `{path}`: {source}")]
+pub struct IoError {
+    pub action: &'static str,
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+pub(crate) fn io_error(
+    action: &'static str,
+    path: &std::path::Path,
+    source: std::io::Error,
+) -> IoError {
+    IoError {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}

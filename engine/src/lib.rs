@@ -1,0 +1,17 @@
+//! `conform-engine`: the pure core of conform.
+//!
+//! Evidence snapshots are read ([`fs`], the one module that touches the disk), turned into
+//! Cedar entities, evaluated against a policy pack (facts pass, then rules pass, in parallel)
+//! and reported as an [`assessment::Assessment`] of graded, traceable findings.
+
+pub mod assessment;
+pub mod catalog;
+pub mod evaluate;
+pub mod finding;
+pub mod fs;
+pub mod model;
+pub mod pack;
+pub mod printer;
+pub mod schema;
+pub mod snapshot;
+pub mod time;

@@ -1,0 +1,15 @@
+//! Printers: one type per output format, all behind [`Printer`]. Printers write data only;
+//! logs and progress go to stderr elsewhere.
+
+mod json;
+mod text;
+
+pub use json::JsonPrinter;
+pub use text::TextPrinter;
+
+use crate::assessment::Assessment;
+
+/// Renders an assessment in one format.
+pub trait Printer {
+    fn print(&self, assessment: &Assessment, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}

@@ -1,0 +1,77 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "conform",
+    version,
+    about = "Continuous conformity assessment against ISO/IEC 27001:2022 and ISO/IEC 20000-1:2018",
+    long_about = None
+)]
+pub struct Cli {
+    /// Configuration file (default: ./conform.toml when it exists)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Assess an evidence snapshot against a policy pack and report findings
+    Assess(AssessArgs),
+    /// Work with policy packs
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Observation,
+    Minor,
+    Major,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AssessArgs {
+    /// A snapshot directory, or a directory of snapshots (the newest is used)
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// The policy pack directory
+    #[arg(long, value_name = "DIR")]
+    pub pack: Option<PathBuf>,
+    /// The assessment instant, RFC 3339 (default: when the snapshot was collected)
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when an open finding (nonconformity or indeterminate) is at or above this severity
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a pack strictly: syntax, schema types, annotations, catalogs
+    Validate {
+        /// The pack directory (default: the configured pack)
+        pack: Option<PathBuf>,
+    },
+    /// Print the Cedar schema generated from the model and the pack
+    Schema {
+        /// The pack directory (default: the configured pack)
+        #[arg(long, value_name = "DIR")]
+        pack: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,40 @@
+//! `conform`: the command line. Subcommands only; the domain lives in `conform-engine`.
+
+mod cli;
+mod commands;
+mod config;
+mod error;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONFORM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .init();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result =
+        config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
+            Command::Assess(args) => commands::assess::run(args, &config, &mut out),
+            Command::Policy(cmd) => commands::policy::run(cmd, &config, &mut out),
+        });
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            let code = e.exit();
+            eprintln!("error: {e}");
+            ExitCode::from(code as u8)
+        }
+    }
+}

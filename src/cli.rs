@@ -68,6 +68,22 @@ pub enum PolicyCommand {
         /// The pack directory (default: the configured pack)
         pack: Option<PathBuf>,
     },
+    /// Format the pack's rule files as `cedar format` does
+    Fmt {
+        /// The pack directory (default: the configured pack)
+        pack: Option<PathBuf>,
+        /// Change nothing; list unformatted files and exit 1 if there are any
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the pack's policy tests (`tests/*.toml` beside the rules)
+    Test {
+        /// The pack directory (default: the configured pack)
+        pack: Option<PathBuf>,
+        /// Run only the cases whose name or rule ids contain this text
+        #[arg(long)]
+        filter: Option<String>,
+    },
     /// Print the Cedar schema generated from the model and the pack
     Schema {
         /// The pack directory (default: the configured pack)

@@ -11,6 +11,7 @@ pub mod finding;
 pub mod fs;
 pub mod model;
 pub mod pack;
+pub mod policy_test;
 pub mod printer;
 pub mod schema;
 pub mod snapshot;

@@ -14,7 +14,21 @@ use crate::error::{chain, CliError};
 use crate::exit::Exit;
 
 pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let requested_at = match &args.at {
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+            CliError::Input(format!(
+                "`--at {s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T06:00:00Z)"
+            ))
+        })?),
+        None => None,
+    };
     let pack = super::load_pack(&super::pack_dir(args.pack.as_deref(), config))?;
+    let values = params::resolve(&pack.parameters, &config.parameters).map_err(|errs| {
+        CliError::Input(format!(
+            "invalid `[parameters]` in the configuration: {}",
+            errs.join("; ")
+        ))
+    })?;
     let evidence = args.evidence.clone().or_else(|| config.evidence.clone()).ok_or_else(|| {
         CliError::Input(
             "no evidence to assess: pass `--evidence DIR` or set `assessment.evidence` in conform.toml"
@@ -29,9 +43,8 @@ pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
         "loaded snapshot {}",
         snapshot.manifest.snapshot_id
     );
-    let at = match &args.at {
-        Some(s) => parse_rfc3339(s)
-            .ok_or_else(|| CliError::Input(format!("`--at {s}` is not an RFC 3339 timestamp")))?,
+    let at = match requested_at {
+        Some(t) => t,
         None => parse_rfc3339(&snapshot.manifest.created_at).ok_or_else(|| {
             CliError::Input(format!(
                 "snapshot `created_at` `{}` is not RFC 3339",
@@ -39,12 +52,6 @@ pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
             ))
         })?,
     };
-    let values = params::resolve(&pack.parameters, &config.parameters).map_err(|errs| {
-        CliError::Input(format!(
-            "invalid `[parameters]` in the configuration: {}",
-            errs.join("; ")
-        ))
-    })?;
     let assessment = assess(&pack, &snapshot, at, &values).map_err(CliError::input)?;
     let printer: Box<dyn Printer> = match args.format {
         Format::Text => Box::new(TextPrinter {

@@ -4,7 +4,10 @@ use std::io::Write;
 
 use crate::cli::PolicyCommand;
 use crate::config::Config;
-use crate::error::CliError;
+use conform_engine::pack::format::format_rules;
+use conform_engine::policy_test;
+
+use crate::error::{chain, CliError};
 use crate::exit::Exit;
 
 pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -30,6 +33,39 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
             )
             .map_err(CliError::input)?;
         }
+        PolicyCommand::Fmt { pack, check } => {
+            return fmt(&super::pack_dir(pack.as_deref(), config), *check, out)
+        }
+        PolicyCommand::Test { pack, filter } => {
+            let dir = super::pack_dir(pack.as_deref(), config);
+            let p = super::load_pack(&dir)?;
+            let files =
+                conform_engine::fs::load_pack(&dir).map_err(|e| CliError::Input(chain(&e)))?;
+            let outcomes = policy_test::run(&p, &files.tests, filter.as_deref());
+            let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(CliError::input);
+            let mut failed = 0;
+            for o in &outcomes {
+                match &o.failure {
+                    None => w(out, format!("ok      {} ({}:{})", o.name, o.file, o.line))?,
+                    Some(why) => {
+                        failed += 1;
+                        w(out, format!("FAILED  {} ({}:{})", o.name, o.file, o.line))?;
+                        for line in why.lines() {
+                            w(out, format!("        {line}"))?;
+                        }
+                    }
+                }
+            }
+            w(
+                out,
+                format!("{} passed, {failed} failed", outcomes.len() - failed),
+            )?;
+            return Ok(if failed > 0 {
+                Exit::Findings
+            } else {
+                Exit::Success
+            });
+        }
         PolicyCommand::Schema { pack } => {
             let dir = super::pack_dir(pack.as_deref(), config);
             let p = super::load_pack(&dir)?;
@@ -38,4 +74,33 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
         }
     }
     Ok(Exit::Success)
+}
+
+/// Formats every rule file in place, or with `check` lists those that are not formatted.
+fn fmt(dir: &std::path::Path, check: bool, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let files = conform_engine::fs::load_pack(dir).map_err(|e| CliError::Input(chain(&e)))?;
+    let mut unformatted = Vec::new();
+    for (rel, text) in &files.rules {
+        let formatted = format_rules(text)
+            .map_err(|e| CliError::InvalidPack(format!("cannot format `{rel}`: {e}")))?;
+        if formatted != *text {
+            if check {
+                unformatted.push(rel.clone());
+            } else {
+                let path = dir.join(rel);
+                std::fs::write(&path, formatted).map_err(|e| {
+                    CliError::Input(format!("cannot write `{}`: {e}", path.display()))
+                })?;
+                writeln!(out, "formatted {rel}").map_err(CliError::input)?;
+            }
+        }
+    }
+    for f in &unformatted {
+        writeln!(out, "not formatted: {f}").map_err(CliError::input)?;
+    }
+    Ok(if unformatted.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Findings
+    })
 }

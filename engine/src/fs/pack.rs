@@ -36,6 +36,20 @@ pub fn load_pack(dir: &Path) -> Result<PackFiles, IoError> {
         }
     }
     catalog_files.sort();
+    let mut tests = Vec::new();
+    let tests_dir = dir.join("tests");
+    if tests_dir.is_dir() {
+        let entries =
+            std::fs::read_dir(&tests_dir).map_err(|e| io_error("read directory", &tests_dir, e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = entry.file_name().to_string_lossy().to_string();
+                tests.push((format!("tests/{name}"), read(&path)?));
+            }
+        }
+        tests.sort();
+    }
     Ok(PackFiles {
         dir: dir.display().to_string(),
         manifest,
@@ -43,6 +57,7 @@ pub fn load_pack(dir: &Path) -> Result<PackFiles, IoError> {
         rules,
         catalogs_index: (index_rel, index),
         catalog_files,
+        tests,
     })
 }
 

@@ -210,6 +210,22 @@ impl SourceWriter<'_> {
         Ok(())
     }
 
+    /// Appends entity lines written by hand or by another tool, as they are (one per line;
+    /// blank lines skipped). They are validated when the snapshot is read, not here, so a
+    /// malformed line is kept and reported with its line number.
+    pub fn raw_entity_lines(&mut self, text: &str) -> Result<(), IoError> {
+        let dir = self.snapshot.dir.clone();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            self.entities.line(&dir, line.as_bytes())?;
+            let ty = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+                .unwrap_or_else(|| "unreadable".to_string());
+            *self.entity_counts.entry(ty).or_default() += 1;
+        }
+        Ok(())
+    }
+
     /// Closes the source's files and records its status.
     pub fn finish(
         self,

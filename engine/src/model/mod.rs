@@ -8,9 +8,11 @@
 //! Cedar as `Long` seconds since the Unix epoch, so that rules compare and subtract them
 //! cheaply (`context.now - resource.last_login_at > context.params.dormant_after`).
 
+mod doc;
 mod table;
 pub mod value;
 
+pub use doc::reference_markdown;
 pub use table::ENTITY_TYPES;
 pub use value::{AttrValue, EvidenceEntity, Provenance};
 

@@ -6,6 +6,7 @@
 
 mod errors;
 pub(crate) mod facts;
+pub mod format;
 pub mod params;
 mod reads;
 mod rules;
@@ -35,6 +36,9 @@ pub struct PackFiles {
     /// `catalogs.toml` and the catalog files, as (path relative to the pack, text).
     pub catalogs_index: (String, String),
     pub catalog_files: Vec<(String, String)>,
+    /// `tests/*.toml`: policy test cases, as (path relative to the pack, text). Not part of the
+    /// digest: they do not change what the pack finds.
+    pub tests: Vec<(String, String)>,
 }
 
 /// A loaded, validated policy pack.

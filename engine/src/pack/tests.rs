@@ -32,6 +32,7 @@ fn files(rules: &str, facts: Option<&str>) -> PackFiles {
         rules: vec![("rules/a.cedar".into(), rules.into())],
         catalogs_index: ("../catalogs/catalogs.toml".into(), CATALOGS.into()),
         catalog_files: vec![("../catalogs/a.tsv".into(), TSV.into())],
+        tests: vec![],
     }
 }
 

@@ -250,7 +250,7 @@ fn unreadable_line(path: &str, line: usize, source: &str, err: &EntityLineError)
 
 /// Fills the model's inverse attributes (e.g. `Asset.backup_jobs`) from the references that
 /// point the other way, so that they can never disagree with them.
-fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
+pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
     // (target type index, inverse attr index) -> target id -> referrer ids
     let mut found: HashMap<(usize, usize), HashMap<String, Vec<String>>> = HashMap::new();
     let mut wanted: HashMap<(&str, &str), (usize, usize)> = HashMap::new();

@@ -1,0 +1,65 @@
+//! Running the `conform` binary the way a user does, from the repository root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The outcome of one run: exit code, stdout, stderr.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn conform(args: &[&str]) -> Run {
+    conform_in(&root(), args)
+}
+
+pub fn conform_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CONFORM_LOG")
+        .output()
+        .expect("run conform");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Seals the entity lines of `fixtures/snapshots/<name>/entities.jsonl` into a snapshot of one
+/// source `idp` (providing Organization and Identity) under `dir`.
+pub fn seal_fixture(name: &str, dir: &Path) -> PathBuf {
+    use conform_engine::fs::{SnapshotWriter, SourceMeta};
+    use conform_engine::snapshot::SourceStatus;
+    let text = std::fs::read_to_string(
+        root()
+            .join("fixtures/snapshots")
+            .join(name)
+            .join("entities.jsonl"),
+    )
+    .expect("fixture");
+    let snap = dir.join(name);
+    let mut w = SnapshotWriter::create(&snap).expect("create");
+    let mut s = w
+        .source(SourceMeta {
+            name: "idp".into(),
+            kind: "okta".into(),
+            connector_version: "0.1.0".into(),
+            started_at: "2026-11-20T05:59:00Z".into(),
+            provides: vec!["Organization".into(), "Identity".into()],
+        })
+        .expect("source");
+    s.raw_entity_lines(&text).expect("lines");
+    s.finish(SourceStatus::Ok, None, "2026-11-20T06:00:00Z")
+        .expect("finish");
+    w.finish("Acme Ltd", "2026-11-20T06:00:00Z")
+        .expect("manifest");
+    snap
+}

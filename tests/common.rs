@@ -1,4 +1,5 @@
 //! Running the `conform` binary the way a user does, from the repository root.
+#![allow(clippy::expect_used)] // test support: a failure to run the binary is a test failure
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -36,6 +36,13 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Observation,
     Minor,
@@ -83,6 +90,14 @@ pub enum PolicyCommand {
         /// Run only the cases whose name or rule ids contain this text
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// For every requirement of both standards: the rules that test it, and the share covered
+    Coverage {
+        /// The pack directory (default: the configured pack)
+        pack: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
     },
     /// Print the Cedar schema generated from the model and the pack
     Schema {

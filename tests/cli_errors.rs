@@ -64,7 +64,7 @@ fn a_missing_pack_directory() {
 fn evidence_that_is_not_a_snapshot() {
     error_snapshot(
         "evidence_not_a_snapshot",
-        &["assess", "--evidence", "fixtures/packs"],
+        &["assess", "--pack", "fixtures/packs/mini", "--evidence", "fixtures/packs"],
         2,
     );
 }
@@ -82,8 +82,8 @@ fn an_unknown_parameter_override() {
     std::fs::write(
         &cfg,
         format!(
-            "[assessment]\npack = \"{}\"\nevidence = \"{}\"\n\n[parameters]\ndormant_days = 30\nrpo_critical = 24\n",
-            root.join("policies/iso-ims").display(),
+            "[assessment]\npack = \"{}\"\nevidence = \"{}\"\n\n[parameters]\nreview_intervall = \"90d\"\nreview_interval = 365\n",
+            root.join("fixtures/packs/mini").display(),
             root.join("fixtures/demo/snapshot").display()
         ),
     )

@@ -39,10 +39,25 @@ pub struct Catalog {
     pub requirements: Vec<Requirement>,
 }
 
-/// The catalogs a pack maps to, indexed by requirement id.
+/// One link of the crosswalk between two standards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrosswalkLink {
+    /// Full requirement ids.
+    pub a: String,
+    pub b: String,
+    /// `equal`, `subset` or `intersect`.
+    pub relationship: String,
+    pub note: String,
+}
+
+/// The file, beside `catalogs.toml`, that links ISO/IEC 27001 and ISO/IEC 20000-1 nodes.
+pub const CROSSWALK_FILE: &str = "crosswalk.tsv";
+
+/// The catalogs a pack maps to, indexed by requirement id, and the crosswalk between them.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogs {
     pub catalogs: Vec<Catalog>,
+    pub crosswalk: Vec<CrosswalkLink>,
     index: HashMap<String, (usize, usize)>,
 }
 
@@ -97,7 +112,11 @@ impl Catalogs {
                 requirements,
             });
         }
-        Ok(Self::from_catalogs(catalogs))
+        let mut out = Self::from_catalogs(catalogs);
+        if let Ok(text) = read(CROSSWALK_FILE) {
+            out.crosswalk = parse_crosswalk(&text, &out)?;
+        }
+        Ok(out)
     }
 
     pub fn from_catalogs(catalogs: Vec<Catalog>) -> Self {
@@ -107,7 +126,11 @@ impl Catalogs {
                 index.insert(r.id.clone(), (ci, ri));
             }
         }
-        Self { catalogs, index }
+        Self {
+            catalogs,
+            crosswalk: Vec::new(),
+            index,
+        }
     }
 
     pub fn requirement(&self, id: &str) -> Option<&Requirement> {
@@ -115,18 +138,88 @@ impl Catalogs {
         Some(&self.catalogs[*c].requirements[*r])
     }
 
+    /// The direct sub-clauses of a heading.
+    pub fn children<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Requirement> + 'a {
+        let prefix = format!("{id}.");
+        self.catalogs
+            .iter()
+            .flat_map(|c| c.requirements.iter())
+            .filter(move |r| {
+                r.id.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.contains('.'))
+            })
+    }
+
     pub fn catalog(&self, id: &str) -> Option<&Catalog> {
         self.catalogs.iter().find(|c| c.id == id)
     }
 
-    /// Keeps only the named catalogs, in the given order.
+    /// Keeps only the named catalogs, in the given order, and the crosswalk links between them.
     pub fn select(&self, ids: &[String]) -> Result<Self, String> {
         let mut out = Vec::new();
         for id in ids {
             out.push(self.catalog(id).cloned().ok_or_else(|| id.clone())?);
         }
-        Ok(Self::from_catalogs(out))
+        let mut selected = Self::from_catalogs(out);
+        selected.crosswalk = self
+            .crosswalk
+            .iter()
+            .filter(|l| {
+                selected.requirement(&l.a).is_some() && selected.requirement(&l.b).is_some()
+            })
+            .cloned()
+            .collect();
+        Ok(selected)
     }
+}
+
+/// Reads `crosswalk.tsv`: `iso27001_2022 <TAB> iso20000_1_2018 <TAB> relationship <TAB> note`,
+/// node ids of the first two catalogs.
+fn parse_crosswalk(text: &str, catalogs: &Catalogs) -> Result<Vec<CrosswalkLink>, CatalogError> {
+    let mut out = Vec::new();
+    let (Some(first), Some(second)) = (catalogs.catalogs.first(), catalogs.catalogs.get(1)) else {
+        return Ok(out);
+    };
+    for (n, line) in text.lines().enumerate() {
+        if n == 0 || line.trim().is_empty() {
+            continue;
+        }
+        let err = |message: String| CatalogError::Row {
+            file: CROSSWALK_FILE.to_string(),
+            line: n + 1,
+            message,
+        };
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 {
+            return Err(err(format!(
+                "expected at least 3 tab-separated columns, found {}",
+                cols.len()
+            )));
+        }
+        let a = format!("{}/{}", first.id, cols[0].trim());
+        let b = format!("{}/{}", second.id, cols[1].trim());
+        for id in [&a, &b] {
+            if catalogs.requirement(id).is_none() {
+                return Err(err(format!("unknown requirement `{id}`")));
+            }
+        }
+        let relationship = cols[2].trim();
+        if !matches!(relationship, "equal" | "subset" | "intersect") {
+            return Err(err(format!(
+                "unknown relationship `{relationship}` (expected equal, subset or intersect)"
+            )));
+        }
+        out.push(CrosswalkLink {
+            a,
+            b,
+            relationship: relationship.to_string(),
+            note: cols
+                .get(3)
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+        });
+    }
+    Ok(out)
 }
 
 fn parse_rows(catalog: &str, file: &str, text: &str) -> Result<Vec<Requirement>, CatalogError> {

@@ -13,6 +13,7 @@ pub mod model;
 pub mod pack;
 pub mod policy_test;
 pub mod printer;
+pub mod requirement_coverage;
 pub mod schema;
 pub mod snapshot;
 pub mod time;

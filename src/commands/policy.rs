@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use crate::cli::PolicyCommand;
+use conform_engine::printer::coverage::{coverage_csv, coverage_text};
+
+use crate::cli::{PolicyCommand, TableFormat};
 use crate::config::Config;
 use conform_engine::pack::format::format_rules;
 use conform_engine::policy_test;
@@ -65,6 +67,18 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
             } else {
                 Exit::Success
             });
+        }
+        PolicyCommand::Coverage { pack, format } => {
+            let p = super::load_pack(&super::pack_dir(pack.as_deref(), config))?;
+            let report = conform_engine::requirement_coverage::coverage(&p);
+            let written = match format {
+                TableFormat::Text => coverage_text(&report, out),
+                TableFormat::Csv => coverage_csv(&report, out),
+                TableFormat::Json => serde_json::to_writer_pretty(&mut *out, &report)
+                    .map_err(std::io::Error::other)
+                    .and_then(|_| writeln!(out)),
+            };
+            written.map_err(CliError::input)?;
         }
         PolicyCommand::Schema { pack } => {
             let dir = super::pack_dir(pack.as_deref(), config);

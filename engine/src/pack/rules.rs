@@ -215,13 +215,24 @@ fn parse_rule(
         .map(|r| r.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
     for r in &requirements {
-        if catalogs.requirement(r).is_none() {
-            err_at(
+        match catalogs.requirement(r) {
+            None => err_at(
                 r,
                 format!(
-                "rule `{label}`: unknown requirement `{r}` (not in the catalogs the pack declares)"
+                    "rule `{label}`: unknown requirement `{r}` (not in the catalogs the pack declares)"
+                ),
             ),
-            );
+            Some(req) if req.group => {
+                let subs: Vec<&str> = catalogs.children(r).map(|c| c.node.as_str()).collect();
+                err_at(
+                    r,
+                    format!(
+                        "rule `{label}`: `{r}` is a heading; map the rule to the sub-clauses it tests ({})",
+                        subs.join(", ")
+                    ),
+                )
+            }
+            Some(_) => {}
         }
     }
     let reads = reads::paths(policy);

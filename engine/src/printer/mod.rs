@@ -1,6 +1,7 @@
 //! Printers: one type per output format, all behind [`Printer`]. Printers write data only;
 //! logs and progress go to stderr elsewhere.
 
+pub mod coverage;
 mod json;
 mod text;
 

@@ -34,6 +34,7 @@ pub fn conform_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+#[allow(dead_code)] // not every test binary that includes this module seals fixtures
 /// Seals the entity lines of `fixtures/snapshots/<name>/entities.jsonl` into a snapshot of one
 /// source `idp` (providing Organization and Identity) under `dir`.
 pub fn seal_fixture(name: &str, dir: &Path) -> PathBuf {

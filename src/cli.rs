@@ -24,6 +24,11 @@ pub struct Cli {
 pub enum Command {
     /// Assess an evidence snapshot against a policy pack and report findings
     Assess(AssessArgs),
+    /// Explain one finding: rule text, which parts of its condition held, values, source record
+    Explain(ExplainArgs),
+    /// Export reports for auditors
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Work with policy packs
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -51,6 +56,38 @@ pub enum FailOn {
 
 #[derive(Debug, clap::Args)]
 pub struct AssessArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when an open finding (nonconformity or indeterminate) is at or above this severity
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Statement of Applicability for ISO/IEC 27001:2022 Annex A
+    Soa {
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = SoaFormat::Csv)]
+        format: SoaFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SoaFormat {
+    Csv,
+    Html,
+    Json,
+}
+
+/// Where an assessment's inputs come from.
+#[derive(Debug, clap::Args)]
+pub struct InputArgs {
     /// A snapshot directory, or a directory of snapshots (the newest is used)
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
@@ -60,12 +97,14 @@ pub struct AssessArgs {
     /// The assessment instant, RFC 3339 (default: when the snapshot was collected)
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 1 when an open finding (nonconformity or indeterminate) is at or above this severity
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The finding id (`CF-…`), or a unique prefix of it
+    pub finding: String,
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +137,19 @@ pub enum PolicyCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t = TableFormat::Text)]
         format: TableFormat,
+    },
+    /// Compare two versions of a pack: rules, mappings, severities, parameters, facts
+    Diff {
+        /// The old pack directory
+        old: PathBuf,
+        /// The new pack directory
+        new: PathBuf,
+        /// Evidence to find entities whose verdict flips (default: the configured evidence)
+        #[arg(long, value_name = "DIR")]
+        evidence: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print the Cedar schema generated from the model and the pack
     Schema {

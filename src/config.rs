@@ -15,6 +15,20 @@ struct ConfigFile {
     assessment: AssessmentSection,
     #[serde(default)]
     parameters: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    soa: SoaSection,
+}
+
+/// `[soa]`: the organisation's Annex A applicability decisions.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SoaSection {
+    /// control → justification of its exclusion
+    #[serde(default)]
+    excluded: BTreeMap<String, String>,
+    /// control → justification of its inclusion
+    #[serde(default)]
+    included: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +44,7 @@ pub struct Config {
     pub pack: Option<PathBuf>,
     pub evidence: Option<PathBuf>,
     pub parameters: BTreeMap<String, toml::Value>,
+    pub applicability: conform_engine::soa::Applicability,
 }
 
 pub const DEFAULT_FILE: &str = "conform.toml";
@@ -61,6 +76,10 @@ impl Config {
             pack: file.assessment.pack.map(rel),
             evidence: file.assessment.evidence.map(rel),
             parameters: file.parameters,
+            applicability: conform_engine::soa::Applicability {
+                excluded: file.soa.excluded,
+                included: file.soa.included,
+            },
         })
     }
 }

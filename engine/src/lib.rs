@@ -7,13 +7,16 @@
 pub mod assessment;
 pub mod catalog;
 pub mod evaluate;
+pub mod explain;
 pub mod finding;
 pub mod fs;
 pub mod model;
 pub mod pack;
+pub mod pack_diff;
 pub mod policy_test;
 pub mod printer;
 pub mod requirement_coverage;
 pub mod schema;
 pub mod snapshot;
+pub mod soa;
 pub mod time;

@@ -2,6 +2,8 @@
 //! no domain logic.
 
 pub mod assess;
+pub mod explain;
+pub mod export;
 pub mod policy;
 
 use std::path::{Path, PathBuf};
@@ -28,4 +30,73 @@ pub fn load_pack(dir: &Path) -> Result<PolicyPack, CliError> {
     );
     PolicyPack::build(&files)
         .map_err(|e| CliError::InvalidPack(format!("in `{}`: {e}", dir.display())))
+}
+
+/// What assessing needs: a pack, a snapshot, an instant and parameter values.
+pub struct Inputs {
+    pub pack: PolicyPack,
+    pub snapshot: conform_engine::snapshot::EvidenceSnapshot,
+    pub snapshot_dir: PathBuf,
+    pub at: i64,
+    pub params: std::collections::BTreeMap<String, conform_engine::pack::ParamValue>,
+}
+
+/// Loads the inputs of an assessment, checking the cheap things (arguments, configuration,
+/// pack) before reading the evidence.
+pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inputs, CliError> {
+    let (pack, evidence, at) = (
+        args.pack.as_deref(),
+        args.evidence.as_deref(),
+        args.at.as_deref(),
+    );
+    use conform_engine::time::parse_rfc3339;
+    let requested_at = match at {
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+            CliError::Input(format!(
+                "`--at {s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T06:00:00Z)"
+            ))
+        })?),
+        None => None,
+    };
+    let pack = load_pack(&pack_dir(pack, config))?;
+    let params = conform_engine::pack::params::resolve(&pack.parameters, &config.parameters)
+        .map_err(|errs| {
+            CliError::Input(format!(
+                "invalid `[parameters]` in the configuration: {}",
+                errs.join("; ")
+            ))
+        })?;
+    let evidence = evidence.map(Path::to_path_buf).or_else(|| config.evidence.clone()).ok_or_else(|| {
+        CliError::Input(
+            "no evidence to assess: pass `--evidence DIR` or set `assessment.evidence` in conform.toml"
+                .into(),
+        )
+    })?;
+    let snapshot_dir = conform_engine::fs::resolve_snapshot_dir(&evidence)
+        .map_err(|e| CliError::Input(chain(&e)))?;
+    let snapshot =
+        conform_engine::fs::load_snapshot(&snapshot_dir).map_err(|e| CliError::Input(chain(&e)))?;
+    tracing::info!(
+        entities = snapshot.entities.len(),
+        unreadable = snapshot.unreadable.len(),
+        "loaded snapshot {} from {}",
+        snapshot.manifest.snapshot_id,
+        snapshot_dir.display()
+    );
+    let at = match requested_at {
+        Some(t) => t,
+        None => parse_rfc3339(&snapshot.manifest.created_at).ok_or_else(|| {
+            CliError::Input(format!(
+                "snapshot `created_at` `{}` is not RFC 3339",
+                snapshot.manifest.created_at
+            ))
+        })?,
+    };
+    Ok(Inputs {
+        pack,
+        snapshot,
+        snapshot_dir,
+        at,
+        params,
+    })
 }

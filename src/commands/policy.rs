@@ -4,7 +4,7 @@ use std::io::Write;
 
 use conform_engine::printer::coverage::{coverage_csv, coverage_text};
 
-use crate::cli::{PolicyCommand, TableFormat};
+use crate::cli::{Format, PolicyCommand, TableFormat};
 use crate::config::Config;
 use conform_engine::pack::format::format_rules;
 use conform_engine::policy_test;
@@ -80,6 +80,12 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
             };
             written.map_err(CliError::input)?;
         }
+        PolicyCommand::Diff {
+            old,
+            new,
+            evidence,
+            format,
+        } => return diff(old, new, evidence.as_deref(), *format, config, out),
         PolicyCommand::Schema { pack } => {
             let dir = super::pack_dir(pack.as_deref(), config);
             let p = super::load_pack(&dir)?;
@@ -117,4 +123,49 @@ fn fmt(dir: &std::path::Path, check: bool, out: &mut dyn Write) -> Result<Exit, 
     } else {
         Exit::Findings
     })
+}
+
+/// Compares two packs; with evidence, shows entities whose verdict of a changed rule flips.
+fn diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    evidence: Option<&std::path::Path>,
+    format: Format,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
+    use conform_engine::pack_diff::{diff, verdict_flips};
+    let (old_pack, new_pack) = (super::load_pack(old)?, super::load_pack(new)?);
+    let evidence = evidence
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| config.evidence.clone());
+    let assessments = match evidence {
+        Some(dir) => {
+            let snapshot =
+                conform_engine::fs::load_snapshot(&dir).map_err(|e| CliError::Input(chain(&e)))?;
+            let at =
+                conform_engine::time::parse_rfc3339(&snapshot.manifest.created_at).unwrap_or(0);
+            let run = |p: &conform_engine::pack::PolicyPack| {
+                let values =
+                    conform_engine::pack::params::resolve(&p.parameters, &config.parameters)
+                        .map_err(|e| CliError::Input(e.join("; ")))?;
+                conform_engine::assessment::assess(p, &snapshot, at, &values)
+                    .map_err(CliError::input)
+            };
+            Some((run(&old_pack)?, run(&new_pack)?))
+        }
+        None => None,
+    };
+    let d = diff(&old_pack, &new_pack, |rule| match &assessments {
+        Some((a, b)) => verdict_flips(a, b, rule, 3),
+        None => Vec::new(),
+    });
+    match format {
+        Format::Text => conform_engine::printer::pack_diff::diff_text(&d, out),
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &d)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+    }
+    .map_err(CliError::input)?;
+    Ok(Exit::Success)
 }

@@ -128,14 +128,23 @@ fn record(
     RestrictedExpression::new_record(pairs).map_err(|e| AssessError::Internal(e.to_string()))
 }
 
-/// Runs the facts pass and the rules pass of `pack` over `snapshot` at `at` (epoch seconds)
-/// with the resolved parameter values `params`.
-pub fn assess(
+/// Everything the rules pass needs, computed once: Cedar entities, evidence coverage, facts
+/// and the rules' context.
+pub(crate) struct Prepared {
+    pub store: EntityStore,
+    pub unreadable: Vec<Unreadable>,
+    pub counts: Vec<usize>,
+    pub coverage: Vec<Coverage>,
+    pub fact_results: Vec<FactResult>,
+    pub rules_context: Context,
+}
+
+pub(crate) fn prepare(
     pack: &PolicyPack,
     snapshot: &EvidenceSnapshot,
     at: i64,
     params: &BTreeMap<String, ParamValue>,
-) -> Result<Assessment, AssessError> {
+) -> Result<Prepared, AssessError> {
     let names = entities::type_names().map_err(AssessError::Internal)?;
     let (store, problems) = entities::build(&snapshot.entities, &names);
     let mut unreadable = snapshot.unreadable.clone();
@@ -173,6 +182,32 @@ pub fn assess(
     ])
     .map_err(|e| AssessError::Internal(e.to_string()))?;
 
+    Ok(Prepared {
+        store,
+        unreadable,
+        counts,
+        coverage,
+        fact_results,
+        rules_context,
+    })
+}
+
+/// Runs the facts pass and the rules pass of `pack` over `snapshot` at `at` (epoch seconds)
+/// with the resolved parameter values `params`.
+pub fn assess(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<Assessment, AssessError> {
+    let Prepared {
+        store,
+        mut unreadable,
+        counts,
+        coverage,
+        fact_results,
+        rules_context,
+    } = prepare(pack, snapshot, at, params)?;
     let ctx = RunContext {
         pack,
         snapshot,

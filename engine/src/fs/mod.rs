@@ -7,8 +7,8 @@ mod snapshot;
 
 pub use pack::{load_catalogs, load_pack};
 pub use snapshot::{
-    load_snapshot, resolve_snapshot_dir, LoadSnapshotError, SnapshotWriter, SourceMeta,
-    SourceWriter,
+    find_record, load_snapshot, resolve_snapshot_dir, LoadSnapshotError, SnapshotWriter,
+    SourceMeta, SourceWriter,
 };
 
 /// An I/O failure, with the path it concerns.

@@ -253,3 +253,18 @@ impl SourceWriter<'_> {
         Ok(())
     }
 }
+
+/// The raw record of `source` whose line hashes to `sha256`, with its 1-based line number.
+pub fn find_record(
+    snapshot_dir: &Path,
+    source: &str,
+    sha256: &str,
+) -> Result<Option<(usize, String)>, IoError> {
+    let path = snapshot_dir.join(records_path(source));
+    let text = std::fs::read_to_string(&path).map_err(|e| io_error("read", &path, e))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| crate::snapshot::sha256_hex(l.as_bytes()) == sha256)
+        .map(|(n, l)| (n + 1, l.to_string())))
+}

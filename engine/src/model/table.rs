@@ -139,6 +139,12 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
                 Ref("Ticket"),
                 "The request that approved this account.",
             ),
+            opt(
+                "last_awareness_training_at",
+                Time,
+                "Latest completion of the information security awareness training (LMS or HR \
+                 feed).",
+            ),
             inverse(
                 "credentials",
                 "Credential",
@@ -200,8 +206,16 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
             ),
             req(
                 "lifecycle",
-                Enum(&["planned", "active", "maintenance", "retired", "disposed"]),
-                "Install status, normalized.",
+                Enum(&[
+                    "planned",
+                    "active",
+                    "maintenance",
+                    "retired",
+                    "disposed",
+                    "discovered",
+                ]),
+                "Install status, normalized; `discovered`: found by discovery and not yet \
+                 reconciled with the inventory.",
             ),
             req(
                 "environment",
@@ -235,6 +249,7 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
                 "Vendor end of support of its OS or software.",
             ),
             opt("last_discovered_at", Time, "Last seen by discovery."),
+            opt("first_discovered_at", Time, "First seen by discovery."),
             opt("updated_at", Time, "Last update of the CI record."),
             opt(
                 "disposal_ticket",
@@ -293,6 +308,16 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
                 "last_continuity_test_at",
                 Time,
                 "Last continuity or DR test.",
+            ),
+            opt(
+                "availability_measured_bp",
+                Long,
+                "Availability measured over the latest reporting period, in basis points.",
+            ),
+            opt(
+                "last_capacity_review_at",
+                Time,
+                "Last capacity review or update of the capacity plan.",
             ),
         ],
     },
@@ -422,6 +447,17 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
                 Time,
                 "Breach-notification decision recorded.",
             ),
+            opt(
+                "forensic",
+                Bool,
+                "Flagged for legal or forensic follow-up: evidence must be preserved (security \
+                 incidents).",
+            ),
+            opt(
+                "evidence_collected_at",
+                Time,
+                "Evidence collected and preserved with its chain of custody.",
+            ),
             req("affected", RefSet("Asset"), "Configuration items affected."),
             opt("service", Ref("Service"), "Service affected or delivered."),
             opt("problem", Ref("Ticket"), "Linked problem record."),
@@ -526,8 +562,15 @@ pub const ENTITY_TYPES: &[EntityTypeDef] = &[
         attrs: &[
             req(
                 "kind",
-                Enum(&["policy", "procedure", "plan", "register", "report"]),
-                "Kind.",
+                Enum(&[
+                    "policy",
+                    "procedure",
+                    "plan",
+                    "register",
+                    "report",
+                    "change_model",
+                ]),
+                "Kind; `change_model`: a standard change model (pre-authorised change template).",
             ),
             req(
                 "status",

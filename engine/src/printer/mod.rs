@@ -2,7 +2,10 @@
 //! logs and progress go to stderr elsewhere.
 
 pub mod coverage;
+pub mod explain;
 mod json;
+pub mod pack_diff;
+pub mod soa;
 mod text;
 
 pub use json::JsonPrinter;

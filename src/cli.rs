@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Assess an evidence snapshot against a policy pack and report findings
     Assess(AssessArgs),
+    /// Collect evidence from the configured sources into a new snapshot
+    Collect(crate::commands::collect::CollectArgs),
     /// Explain one finding: rule text, which parts of its condition held, values, source record
     Explain(ExplainArgs),
     /// Export reports for auditors

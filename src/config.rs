@@ -17,6 +17,9 @@ struct ConfigFile {
     parameters: BTreeMap<String, toml::Value>,
     #[serde(default)]
     soa: SoaSection,
+    /// `[sources.<name>]`: read by the connectors (`conform collect`), not here.
+    #[serde(default)]
+    sources: toml::Table,
 }
 
 /// `[soa]`: the organisation's Annex A applicability decisions.
@@ -45,6 +48,10 @@ pub struct Config {
     pub evidence: Option<PathBuf>,
     pub parameters: BTreeMap<String, toml::Value>,
     pub applicability: conform_engine::soa::Applicability,
+    /// The raw `[sources]` table, for the connectors to validate.
+    pub sources: toml::Table,
+    /// The directory the configuration file is in (paths in it are relative to it).
+    pub base_dir: PathBuf,
 }
 
 pub const DEFAULT_FILE: &str = "conform.toml";
@@ -80,6 +87,8 @@ impl Config {
                 excluded: file.soa.excluded,
                 included: file.soa.included,
             },
+            sources: file.sources,
+            base_dir: base.to_path_buf(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! no domain logic.
 
 pub mod assess;
+pub mod collect;
 pub mod explain;
 pub mod export;
 pub mod policy;

@@ -25,31 +25,13 @@ pub fn load_pack(dir: &Path) -> Result<PackFiles, IoError> {
     let cat_dir = dir.join(&cat_rel);
     let index_rel = format!("{cat_rel}/catalogs.toml");
     let index = read(&cat_dir.join("catalogs.toml"))?;
-    let mut catalog_files = Vec::new();
-    let entries =
-        std::fs::read_dir(&cat_dir).map_err(|e| io_error("read directory", &cat_dir, e))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "tsv") {
-            let name = entry.file_name().to_string_lossy().to_string();
-            catalog_files.push((format!("{cat_rel}/{name}"), read(&path)?));
-        }
-    }
-    catalog_files.sort();
-    let mut tests = Vec::new();
+    let catalog_files = read_dir_files(&cat_dir, "tsv", &cat_rel)?;
     let tests_dir = dir.join("tests");
-    if tests_dir.is_dir() {
-        let entries =
-            std::fs::read_dir(&tests_dir).map_err(|e| io_error("read directory", &tests_dir, e))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                let name = entry.file_name().to_string_lossy().to_string();
-                tests.push((format!("tests/{name}"), read(&path)?));
-            }
-        }
-        tests.sort();
-    }
+    let tests = if tests_dir.is_dir() {
+        read_dir_files(&tests_dir, "toml", "tests")?
+    } else {
+        Vec::new()
+    };
     Ok(PackFiles {
         dir: dir.display().to_string(),
         manifest,
@@ -59,6 +41,21 @@ pub fn load_pack(dir: &Path) -> Result<PackFiles, IoError> {
         catalog_files,
         tests,
     })
+}
+
+/// The files of `dir` (not recursive) ending in `.ext`, as (`prefix/name`, text), sorted.
+fn read_dir_files(dir: &Path, ext: &str, prefix: &str) -> Result<Vec<(String, String)>, IoError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error("read directory", dir, e))?;
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == ext) {
+            let name = entry.file_name().to_string_lossy().to_string();
+            out.push((format!("{prefix}/{name}"), read(&path)?));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn collect_cedar(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), IoError> {

@@ -360,3 +360,63 @@ fn the_same_inputs_give_the_same_bytes() {
     let two = serde_json::to_string(&fx.assess()).unwrap();
     assert_eq!(one, two);
 }
+
+#[test]
+fn an_evidence_fact_with_an_empty_population_makes_its_rules_not_assessed() {
+    // no identity carries a training date: no training feed, so "not assessed", not "conforming"
+    let a = Fixture::new().assess();
+    let r = rule(&a, "t.training-overdue");
+    assert_eq!(r.status, Status::NotAssessed);
+    assert!(r
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("evidence condition of fact `training_evidence`"));
+    assert_eq!(
+        requirement(&a, "ISO27001:2022/A.6.3").status,
+        Status::NotAssessed
+    );
+
+    // one account with a training date: the feed exists, the others are overdue
+    let mut fx = Fixture::new();
+    let mut idp = fx.lines["idp"].clone();
+    idp.push(entity(
+        "Identity",
+        "dora",
+        json!({"kind": "human", "status": "active", "login": "dora", "privileged": false,
+               "break_glass": false, "mfa_enrolled": true, "mfa_methods": [],
+               "last_awareness_training_at": "2026-10-01T00:00:00Z"}),
+    ));
+    fx.lines.insert("idp", idp);
+    let a = fx.assess();
+    assert_eq!(rule(&a, "t.training-overdue").status, Status::Nonconforming);
+    assert!(!a
+        .findings
+        .iter()
+        .any(|f| f.rule.id == "t.training-overdue" && f.entity.id == "dora"));
+}
+
+#[test]
+fn an_unreadable_record_taints_only_its_own_entity_type_when_it_says_which() {
+    let mut fx = Fixture::new();
+    let mut idp = fx.lines["idp"].clone();
+    // readable JSON, a known type, a bad attribute: only Identity evidence is incomplete
+    idp.push(identity("eve", "sleeping", false, false));
+    fx.lines.insert("idp", idp);
+    let a = fx.assess();
+    assert_eq!(a.unreadable[0].entity_type.as_deref(), Some("Identity"));
+    let coverage = |t: &str| {
+        a.evidence
+            .iter()
+            .find(|e| e.entity_type == t)
+            .unwrap()
+            .coverage
+            .clone()
+    };
+    assert!(matches!(coverage("Identity"), Coverage::Incomplete(_)));
+    assert_eq!(
+        coverage("Organization"),
+        Coverage::Complete,
+        "the same source's other types are complete"
+    );
+}

@@ -47,11 +47,16 @@ pub fn coverage(manifest: &Manifest, counts: &[usize], unreadable: &[Unreadable]
                     )),
                     SourceStatus::Ok => {}
                 }
-                let bad = unreadable.iter().filter(|u| u.source == s.name).count();
+                let bad = unreadable
+                    .iter()
+                    .filter(|u| u.source == s.name)
+                    .filter(|u| u.entity_type.as_deref().is_none_or(|ty| ty == t.name))
+                    .count();
                 if bad > 0 {
                     problems.push(format!(
-                        "source `{}` has {bad} unreadable record{}",
+                        "source `{}` has {bad} unreadable `{}` record{}",
                         s.name,
+                        t.name,
                         if bad == 1 { "" } else { "s" }
                     ));
                 }

@@ -103,6 +103,7 @@ pub fn build(
                 file: crate::snapshot::entities_path(&e.provenance.source),
                 line: None,
                 source: e.provenance.source.clone(),
+                entity_type: Some(def.name.to_string()),
                 error: format!("{} `{}`: {err}", def.name, e.id),
             }),
         }
@@ -115,6 +116,7 @@ pub fn build(
                 file: "entities".into(),
                 line: None,
                 source: String::new(),
+                entity_type: None,
                 error: format!("cannot build the entity store: {err}"),
             });
             by_type.iter_mut().for_each(Vec::clear);

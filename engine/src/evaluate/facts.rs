@@ -175,6 +175,18 @@ pub fn compute(
                     if t.errors == 1 { "y" } else { "ies" }
                 );
                 (None, FactState::Indeterminate(reason))
+            } else if f.evidence && t.population == 0 {
+                let reason = format!(
+                    "no `{}` satisfies the evidence condition of fact `{}`{}",
+                    crate::model::ENTITY_TYPES[f.type_index].name,
+                    f.name,
+                    if f.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", f.description)
+                    }
+                );
+                (None, FactState::NoEvidence(reason))
             } else {
                 let value = match f.kind {
                     FactKind::Count => FactValue::Count(t.population as i64),

@@ -51,6 +51,10 @@ struct FactToml {
     value: Option<toml::Spanned<String>>,
     #[serde(default)]
     description: String,
+    /// An empty population means the evidence is missing, not that nothing is wrong: rules
+    /// reading the fact are then not assessed.
+    #[serde(default)]
+    evidence: bool,
 }
 
 /// A fact as declared, before its conditions are compiled.
@@ -75,6 +79,8 @@ pub struct FactDef {
     /// `latest` only: index of the Time or Long attribute to take the maximum of.
     pub value_attr: Option<usize>,
     pub description: String,
+    /// An empty population means "no evidence": rules reading the fact are not assessed.
+    pub evidence: bool,
     /// `(policy id, byte offset in facts.toml where its condition text starts)`.
     pub(crate) origins: Vec<(String, usize)>,
 }
@@ -243,6 +249,7 @@ pub(crate) fn compile(decls: Vec<FactDecl>, text: &str, errors: &mut PackErrors)
             meets,
             value_attr,
             description: decl.description,
+            evidence: decl.evidence,
             origins,
         });
     }

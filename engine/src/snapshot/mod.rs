@@ -88,6 +88,10 @@ pub struct Unreadable {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub source: String,
+    /// The entity type the unreadable record was meant to be, when the line still says; an
+    /// unreadable record of unknown type makes every type of its source incomplete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
     pub error: String,
 }
 
@@ -164,6 +168,17 @@ pub fn read_snapshot(
     manifest: Manifest,
     read: impl Fn(&str) -> Result<Vec<u8>, String>,
 ) -> Result<EvidenceSnapshot, SnapshotError> {
+    let (entities, unreadable) = read_entities(&manifest, read)?;
+    Ok(build_model(manifest, entities, unreadable))
+}
+
+/// The first stage of [`read_snapshot`]: reads and verifies every entity file the manifest
+/// lists and parses its lines into typed entities, in file order (not yet sorted, deduplicated
+/// or joined). Exposed so that the stages can be measured separately.
+pub fn read_entities(
+    manifest: &Manifest,
+    read: impl Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<(Vec<EvidenceEntity>, Vec<Unreadable>), SnapshotError> {
     let mut entities = Vec::new();
     let mut unreadable = Vec::new();
     let hashes: HashMap<&str, &FileEntry> = manifest
@@ -179,6 +194,7 @@ pub fn read_snapshot(
                     file: path,
                     line: None,
                     source: source.name.clone(),
+                    entity_type: None,
                     error: "the manifest lists no entity file for this source".into(),
                 });
             }
@@ -205,10 +221,22 @@ pub fn read_snapshot(
             }
             match parse_entity_line(line, &source.name, collected_at) {
                 Ok(e) => entities.push(e),
-                Err(err) => unreadable.push(unreadable_line(&path, n + 1, &source.name, &err)),
+                Err(err) => {
+                    unreadable.push(unreadable_line(&path, n + 1, line, &source.name, &err))
+                }
             }
         }
     }
+    Ok((entities, unreadable))
+}
+
+/// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate
+/// ids (the first one read wins) and derives the inverse attributes.
+pub fn build_model(
+    manifest: Manifest,
+    mut entities: Vec<EvidenceEntity>,
+    mut unreadable: Vec<Unreadable>,
+) -> EvidenceSnapshot {
     entities.sort_by(|a, b| (a.type_index, &a.id).cmp(&(b.type_index, &b.id)));
     let mut deduped: Vec<EvidenceEntity> = Vec::with_capacity(entities.len());
     for e in entities {
@@ -218,6 +246,7 @@ pub fn read_snapshot(
                     file: entities_path(&e.provenance.source),
                     line: None,
                     source: e.provenance.source.clone(),
+                    entity_type: Some(e.type_name().to_string()),
                     error: format!(
                         "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
                         e.type_name(),
@@ -232,15 +261,26 @@ pub fn read_snapshot(
     }
     fill_inverse_attributes(&mut deduped);
     unreadable.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(EvidenceSnapshot {
+    EvidenceSnapshot {
         manifest,
         entities: deduped,
         unreadable,
-    })
+    }
 }
 
-fn unreadable_line(path: &str, line: usize, source: &str, err: &EntityLineError) -> Unreadable {
+fn unreadable_line(
+    path: &str,
+    line: usize,
+    text: &str,
+    source: &str,
+    err: &EntityLineError,
+) -> Unreadable {
+    let entity_type = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .filter(|t| crate::model::entity_type(t).is_some());
     Unreadable {
+        entity_type,
         file: path.to_string(),
         line: Some(line),
         source: source.to_string(),

@@ -64,7 +64,13 @@ fn a_missing_pack_directory() {
 fn evidence_that_is_not_a_snapshot() {
     error_snapshot(
         "evidence_not_a_snapshot",
-        &["assess", "--pack", "fixtures/packs/mini", "--evidence", "fixtures/packs"],
+        &[
+            "assess",
+            "--pack",
+            "fixtures/packs/mini",
+            "--evidence",
+            "fixtures/packs",
+        ],
         2,
     );
 }

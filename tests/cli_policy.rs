@@ -20,14 +20,29 @@ fn policy_test_shows_expected_and_actual_and_exits_1() {
 
 #[test]
 fn policy_test_filter_selects_cases() {
-    let run = conform(&["policy", "test", "fixtures/packs/mini", "--filter", "review"]);
+    let run = conform(&[
+        "policy",
+        "test",
+        "fixtures/packs/mini",
+        "--filter",
+        "review",
+    ]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.ends_with("3 passed, 0 failed\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("3 passed, 0 failed\n"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn policy_fmt_check_lists_unformatted_files_and_exits_1() {
-    let run = conform(&["policy", "fmt", "--check", "fixtures/packs/wrong-expectations"]);
+    let run = conform(&[
+        "policy",
+        "fmt",
+        "--check",
+        "fixtures/packs/wrong-expectations",
+    ]);
     assert_eq!(run.code, 0, "a formatted copy");
     let run = conform(&["policy", "fmt", "--check", "fixtures/packs/bad-type"]);
     assert_eq!(run.code, 1);
@@ -36,8 +51,18 @@ fn policy_fmt_check_lists_unformatted_files_and_exits_1() {
 
 #[test]
 fn policy_coverage_in_every_format() {
-    for (format, name) in [("text", "coverage_text"), ("csv", "coverage_csv"), ("json", "coverage_json")] {
-        let run = conform(&["policy", "coverage", "fixtures/packs/mini", "--format", format]);
+    for (format, name) in [
+        ("text", "coverage_text"),
+        ("csv", "coverage_csv"),
+        ("json", "coverage_json"),
+    ] {
+        let run = conform(&[
+            "policy",
+            "coverage",
+            "fixtures/packs/mini",
+            "--format",
+            format,
+        ]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         insta::assert_snapshot!(name, run.stdout);
     }
@@ -48,6 +73,8 @@ fn policy_schema_is_generated_from_the_model() {
     let run = conform(&["policy", "schema", "--pack", "fixtures/packs/mini"]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("entity Identity in [Group] {"));
-    assert!(run.stdout.contains("type Facts = {\n  last_review?: Long,\n};"));
+    assert!(run
+        .stdout
+        .contains("type Facts = {\n  last_review?: Long,\n  training_evidence: Bool,\n};"));
     insta::assert_snapshot!("schema", run.stdout);
 }

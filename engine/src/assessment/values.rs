@@ -74,12 +74,12 @@ pub(super) fn read(
         .collect()
 }
 
-/// One line: the rule's title and the resource values it read.
+/// One line: the rule's title and the resource and fact values it read.
 pub(super) fn summary(title: &str, values: &BTreeMap<String, Value>) -> String {
     let shown: Vec<String> = values
         .iter()
         .filter_map(|(k, v)| {
-            let key = k.strip_prefix("resource.")?;
+            let key = k.strip_prefix("resource.").or_else(|| k.strip_prefix("context.facts."))?;
             let v = match v {
                 Value::Null => "absent".to_string(),
                 Value::String(s) => s.clone(),

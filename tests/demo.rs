@@ -1,0 +1,122 @@
+//! The bundled demo organisation end to end: the quickstart's report in every format,
+//! determinism, exit codes, explain, SoA and diff.
+
+mod common;
+
+use common::conform;
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let run = conform(args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("valid JSON")
+}
+
+#[test]
+fn the_quickstart_text_report() {
+    let run = conform(&["assess"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "", "nothing on stderr by default");
+    insta::assert_snapshot!("demo_text", run.stdout);
+}
+
+#[test]
+fn the_quickstart_json_report() {
+    let run = conform(&["assess", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("demo_json", run.stdout);
+}
+
+#[test]
+fn the_same_inputs_give_the_same_bytes_whatever_the_threads() {
+    let a = conform(&["assess", "--format", "json"]);
+    let b = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(["assess", "--format", "json"])
+        .current_dir(common::root())
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .expect("run");
+    assert_eq!(a.stdout.as_bytes(), b.stdout.as_slice());
+    let c = conform(&["assess", "--format", "json", "--at", "2026-11-20T06:00:00Z"]);
+    assert_eq!(
+        a.stdout, c.stdout,
+        "--at defaults to the snapshot's created_at"
+    );
+}
+
+#[test]
+fn every_planted_nonconformity_is_found_and_traceable() {
+    let a = json(&["assess", "--format", "json"]);
+    let findings = a["findings"].as_array().expect("findings");
+    assert!(findings.len() >= 30, "{} findings", findings.len());
+    for f in findings {
+        let sha = f["evidence"]["record_sha256"].as_str().expect("sha");
+        assert_eq!(sha.len(), 64);
+        assert!(f["rule"]["line"].as_u64().expect("line") > 0);
+        assert!(!f["requirements"].as_array().expect("reqs").is_empty());
+    }
+    let kinds = |k: &str| findings.iter().filter(|f| f["kind"] == k).count();
+    assert_eq!(
+        kinds("indeterminate"),
+        a["summary"]["findings"]["indeterminate"].as_u64().unwrap() as usize
+    );
+    assert!(
+        kinds("indeterminate") >= 1,
+        "the dangling owner is indeterminate"
+    );
+    assert!(
+        !a["unreadable"].as_array().unwrap().is_empty(),
+        "the malformed risk is reported"
+    );
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    assert_eq!(conform(&["assess", "--fail-on", "major"]).code, 1);
+    assert_eq!(conform(&["assess", "--fail-on", "observation"]).code, 1);
+    assert_eq!(conform(&["assess"]).code, 0);
+}
+
+#[test]
+fn explain_shows_the_condition_and_the_source_record() {
+    let a = json(&["assess", "--format", "json"]);
+    let f = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"]["id"] == "iam.privileged-without-mfa")
+        .expect("a privileged-without-mfa finding");
+    let id = f["id"].as_str().unwrap();
+    let run = conform(&["explain", &id[..10]]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(SHA-256 verified)"));
+    insta::assert_snapshot!("demo_explain", run.stdout);
+    let missing = conform(&["explain", "CF-0000000000000000"]);
+    assert_eq!(missing.code, 2);
+    insta::assert_snapshot!("explain_unknown", missing.stderr);
+}
+
+#[test]
+fn the_statement_of_applicability() {
+    let run = conform(&["export", "soa"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.lines().count(),
+        94,
+        "a header and the 93 Annex A controls"
+    );
+    insta::assert_snapshot!("demo_soa_csv", run.stdout);
+    let html = conform(&["export", "soa", "--format", "html"]);
+    assert!(html.stdout.starts_with("<!DOCTYPE html>") && html.stdout.contains("A.8.13"));
+}
+
+#[test]
+fn policy_diff_finds_verdict_flips_on_the_evidence() {
+    let run = conform(&[
+        "policy",
+        "diff",
+        "fixtures/packs/mini",
+        "fixtures/packs/mini-v2",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("diff_text", run.stdout);
+}

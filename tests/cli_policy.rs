@@ -78,3 +78,24 @@ fn policy_schema_is_generated_from_the_model() {
         .contains("type Facts = {\n  last_review?: Long,\n  training_evidence: Bool,\n};"));
     insta::assert_snapshot!("schema", run.stdout);
 }
+
+#[test]
+fn policy_validate_reports_what_it_validated() {
+    let run = conform(&["policy", "validate", "fixtures/packs/mini"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!("validate_ok", run.stdout);
+}
+
+#[test]
+fn policy_diff_of_a_pack_that_does_not_exist() {
+    let run = conform(&["policy", "diff", "fixtures/packs/mini", "fixtures/packs/nope"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("diff_missing_pack", run.stderr);
+}
+
+#[test]
+fn policy_diff_refuses_an_invalid_new_pack() {
+    let run = conform(&["policy", "diff", "fixtures/packs/mini", "fixtures/packs/bad-type"]);
+    assert_eq!(run.code, 3);
+    insta::assert_snapshot!("diff_invalid_pack", run.stderr);
+}

@@ -120,3 +120,43 @@ fn policy_diff_finds_verdict_flips_on_the_evidence() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("diff_text", run.stdout);
 }
+
+#[test]
+fn the_soa_refuses_decisions_on_controls_that_do_not_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = common::root();
+    std::fs::write(
+        tmp.path().join("conform.toml"),
+        format!(
+            "[assessment]\npack = \"{}\"\nevidence = \"{}\"\n\n[soa.excluded]\n\"A.7.4\" = \"No premises of our own.\"\n\"A.9.1\" = \"?\"\n",
+            root.join("policies/iso-ims").display(),
+            root.join("fixtures/demo/snapshot").display()
+        ),
+    )
+    .unwrap();
+    let run = common::conform_in(tmp.path(), &["export", "soa"]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("soa_unknown_control", run.stderr);
+}
+
+#[test]
+fn the_soa_records_exclusions_with_their_justification() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = common::root();
+    std::fs::write(
+        tmp.path().join("conform.toml"),
+        format!(
+            "[assessment]\npack = \"{}\"\nevidence = \"{}\"\n\n[soa.excluded]\n\"A.7.4\" = \"No premises of our own: colocation provider monitors.\"\n",
+            root.join("policies/iso-ims").display(),
+            root.join("fixtures/demo/snapshot").display()
+        ),
+    )
+    .unwrap();
+    let run = common::conform_in(tmp.path(), &["export", "soa", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let soa: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let row = soa["controls"].as_array().unwrap().iter().find(|c| c["control"] == "A.7.4").unwrap();
+    assert_eq!(row["applicable"], false);
+    assert_eq!(row["status"], "not_applicable");
+    assert_eq!(row["justification"], "No premises of our own: colocation provider monitors.");
+}

@@ -88,14 +88,24 @@ fn policy_validate_reports_what_it_validated() {
 
 #[test]
 fn policy_diff_of_a_pack_that_does_not_exist() {
-    let run = conform(&["policy", "diff", "fixtures/packs/mini", "fixtures/packs/nope"]);
+    let run = conform(&[
+        "policy",
+        "diff",
+        "fixtures/packs/mini",
+        "fixtures/packs/nope",
+    ]);
     assert_eq!(run.code, 2);
     insta::assert_snapshot!("diff_missing_pack", run.stderr);
 }
 
 #[test]
 fn policy_diff_refuses_an_invalid_new_pack() {
-    let run = conform(&["policy", "diff", "fixtures/packs/mini", "fixtures/packs/bad-type"]);
+    let run = conform(&[
+        "policy",
+        "diff",
+        "fixtures/packs/mini",
+        "fixtures/packs/bad-type",
+    ]);
     assert_eq!(run.code, 3);
     insta::assert_snapshot!("diff_invalid_pack", run.stderr);
 }

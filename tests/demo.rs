@@ -155,8 +155,16 @@ fn the_soa_records_exclusions_with_their_justification() {
     let run = common::conform_in(tmp.path(), &["export", "soa", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let soa: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let row = soa["controls"].as_array().unwrap().iter().find(|c| c["control"] == "A.7.4").unwrap();
+    let row = soa["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["control"] == "A.7.4")
+        .unwrap();
     assert_eq!(row["applicable"], false);
     assert_eq!(row["status"], "not_applicable");
-    assert_eq!(row["justification"], "No premises of our own: colocation provider monitors.");
+    assert_eq!(
+        row["justification"],
+        "No premises of our own: colocation provider monitors."
+    );
 }

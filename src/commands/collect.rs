@@ -1,11 +1,13 @@
-//! `conform collect`: pull evidence from the configured sources into a new snapshot.
-//! (Being built in this session by the connectors work; see `connectors/`.)
+//! `conform collect`: pull evidence from the configured sources (`[sources.*]` in
+//! conform.toml, documented in `docs/connectors.md`) into a new snapshot.
 
 use std::io::Write;
 use std::path::PathBuf;
 
+use conform_connectors::{collect_blocking, CollectOptions};
+
 use crate::config::Config;
-use crate::error::CliError;
+use crate::error::{chain, CliError};
 use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
@@ -19,8 +21,62 @@ pub struct CollectArgs {
     /// No progress bars
     #[arg(long)]
     pub quiet: bool,
+    /// The organisation's name in the snapshot manifest (default: an `Organization`
+    /// entity's name, else the previous snapshot's)
+    #[arg(long, value_name = "NAME")]
+    pub organization: Option<String>,
 }
 
-pub fn run(_args: &CollectArgs, _config: &Config, _out: &mut dyn Write) -> Result<Exit, CliError> {
-    Err(CliError::Input("`conform collect` has no connectors in this build yet".into()))
+/// Validates the sources configuration, collects every selected source (a failing source
+/// does not stop the others; its status and error are in the manifest) and prints where the
+/// snapshot went and how each source fared. Exit 0 once the snapshot is written; exit 2 for
+/// a configuration error (nothing is collected then).
+pub fn run(args: &CollectArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let dir = args
+        .out
+        .clone()
+        .or_else(|| config.evidence.clone())
+        .ok_or_else(|| {
+            CliError::Input(
+                "no evidence directory: pass `--out DIR` or set `assessment.evidence` in conform.toml"
+                    .into(),
+            )
+        })?;
+    let plan = conform_connectors::plan(&config.sources, &config.base_dir, &args.sources)
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let opts = CollectOptions {
+        out: dir,
+        progress: !args.quiet,
+        organization: args.organization.clone(),
+    };
+    let report = collect_blocking(plan, &opts).map_err(|e| CliError::Input(chain(&e)))?;
+    let io = |e: std::io::Error| CliError::Input(format!("cannot write output: {e}"));
+    writeln!(out, "snapshot {}", report.dir.display()).map_err(io)?;
+    writeln!(out, "id       {}", report.manifest.snapshot_id).map_err(io)?;
+    let width = report
+        .sources
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "\n{:width$}  {:10}  {:7}  {:>8}  {:>8}",
+        "source", "kind", "status", "records", "entities"
+    )
+    .map_err(io)?;
+    for s in &report.sources {
+        let status = format!("{:?}", s.status).to_lowercase();
+        writeln!(
+            out,
+            "{:width$}  {:10}  {:7}  {:>8}  {:>8}",
+            s.name, s.kind, status, s.records, s.entities
+        )
+        .map_err(io)?;
+        if let Some(e) = &s.error {
+            writeln!(out, "{:width$}  {e}", "").map_err(io)?;
+        }
+    }
+    Ok(Exit::Success)
 }

@@ -34,12 +34,44 @@ pub enum Command {
     /// Work with policy packs
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// CI: may this deployment go ahead? Assesses only what the deployment touches
+    Gate(GateArgs),
+    /// Generate an ed25519 key pair for signing audit bundles
+    Keygen(KeygenArgs),
+    /// Verify an audit bundle: signature, hashes, and a re-run to identical findings
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+}
+
+/// The formats an assessment is printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools
+    Sarif,
+    /// JUnit XML, for CI test reports
+    Junit,
+    /// One row per finding
+    Csv,
+    /// OSCAL assessment-results (JSON)
+    Oscal,
+    /// One self-contained HTML page
+    Html,
+}
+
+/// The formats `conform gate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,8 +93,8 @@ pub struct AssessArgs {
     #[command(flatten)]
     pub inputs: InputArgs,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Exit 1 when an open finding (nonconformity or indeterminate) is at or above this severity
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
@@ -77,7 +109,89 @@ pub enum ExportCommand {
         /// Output format
         #[arg(long, value_enum, default_value_t = SoaFormat::Csv)]
         format: SoaFormat,
+        #[command(flatten)]
+        out: OutArgs,
     },
+    /// OSCAL assessment-results (JSON)
+    Oscal(ExportArgs),
+    /// SARIF 2.1.0
+    Sarif(ExportArgs),
+    /// JUnit XML
+    Junit(ExportArgs),
+    /// Findings as CSV
+    Csv(ExportArgs),
+    /// One self-contained HTML report
+    Html(ExportArgs),
+    /// A signed audit bundle: findings, SoA, pack, evidence, and a manifest of hashes
+    Bundle(BundleArgs),
+}
+
+/// Where an export is written.
+#[derive(Debug, clap::Args)]
+pub struct OutArgs {
+    /// Write to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// The archive to write (a tar file)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The ed25519 secret key to sign the bundle with (from `conform keygen`)
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Include only the evidence records the findings cite (plus the manifest and entities)
+    #[arg(long)]
+    pub minimal: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the secret key (mode 0600); the public key goes to FILE.pub
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The audit bundle (from `conform export bundle`)
+    pub bundle: PathBuf,
+    /// The public key the bundle must be signed with (FILE.pub from `conform keygen`)
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// The Service being deployed (entity id, or its name)
+    #[arg(long, value_name = "ID")]
+    pub service: String,
+    /// The change record authorising the deployment (Ticket id or key)
+    #[arg(long, value_name = "ID")]
+    pub change: Option<String>,
+    /// Exit 1 when a finding of the deployment is at or above this severity
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Major)]
+    pub fail_on: FailOn,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

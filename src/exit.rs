@@ -11,8 +11,7 @@ pub enum Exit {
     Input = 2,
     /// The policy pack is invalid.
     InvalidPack = 3,
-    /// Evidence is missing for a gated requirement (returned by `conform gate`, not yet built).
-    #[allow(dead_code)]
+    /// Evidence is missing for a gated requirement (`conform gate`).
     EvidenceMissing = 4,
 }
 

@@ -28,9 +28,12 @@ fn main() -> ExitCode {
         config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
             Command::Assess(args) => commands::assess::run(args, &config, &mut out),
             Command::Collect(args) => commands::collect::run(args, &config, &mut out),
-        Command::Explain(args) => commands::explain::run(args, &config, &mut out),
+            Command::Explain(args) => commands::explain::run(args, &config, &mut out),
             Command::Export(cmd) => commands::export::run(cmd, &config, &mut out),
             Command::Policy(cmd) => commands::policy::run(cmd, &config, &mut out),
+            Command::Gate(args) => commands::gate::run(args, &config, &mut out),
+            Command::Keygen(args) => commands::keygen::run(args, &mut out),
+            Command::Verify(args) => commands::verify::run(args, &mut out),
         });
     match result {
         Ok(code) => code.into(),

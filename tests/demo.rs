@@ -5,6 +5,7 @@ mod common;
 
 use common::conform;
 
+#[allow(clippy::expect_used)] // test support: invalid JSON fails the calling test
 fn json(args: &[&str]) -> serde_json::Value {
     let run = conform(args);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -5,11 +5,13 @@
 //! and reported as an [`assessment::Assessment`] of graded, traceable findings.
 
 pub mod assessment;
+pub mod bundle;
 pub mod catalog;
 pub mod evaluate;
 pub mod explain;
 pub mod finding;
 pub mod fs;
+pub mod gate;
 pub mod model;
 pub mod pack;
 pub mod pack_diff;

@@ -1,12 +1,17 @@
 //! `conform assess`: one pack over one snapshot at one instant.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use conform_engine::assessment::assess;
+use conform_engine::assessment::{assess, Assessment};
 use conform_engine::finding::Severity;
-use conform_engine::printer::{JsonPrinter, Printer, TextPrinter};
+use conform_engine::pack::PolicyPack;
+use conform_engine::printer::{
+    CsvPrinter, HtmlPrinter, JsonPrinter, JunitPrinter, OscalPrinter, Printer, RuleInfo,
+    SarifPrinter, TextPrinter,
+};
 
-use crate::cli::{AssessArgs, FailOn, Format};
+use crate::cli::{AssessArgs, FailOn, ReportFormat};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::exit::Exit;
@@ -15,22 +20,71 @@ pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
     let inputs = super::load_inputs(&args.inputs, config)?;
     let assessment = assess(&inputs.pack, &inputs.snapshot, inputs.at, &inputs.params)
         .map_err(CliError::input)?;
-    let printer: Box<dyn Printer> = match args.format {
-        Format::Text => Box::new(TextPrinter {
-            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        }),
-        Format::Json => Box::new(JsonPrinter),
-    };
-    printer
-        .print(&assessment, out)
-        .map_err(|e| CliError::Input(format!("cannot write output: {e}")))?;
-    let threshold = args.fail_on.map(|f| match f {
+    let pack_dir = super::pack_dir(args.inputs.pack.as_deref(), config);
+    let printer = printer(args.format, &inputs.pack, &pack_dir);
+    print(printer.as_ref(), &assessment, out)?;
+    Ok(exit_for(&assessment, args.fail_on.map(severity)))
+}
+
+/// The severity a `--fail-on` value names.
+pub fn severity(f: FailOn) -> Severity {
+    match f {
         FailOn::Observation => Severity::Observation,
         FailOn::Minor => Severity::Minor,
         FailOn::Major => Severity::Major,
-    });
-    Ok(match (threshold, assessment.worst_severity()) {
+    }
+}
+
+/// Exit 1 when an open finding is at or above `threshold`.
+pub fn exit_for(assessment: &Assessment, threshold: Option<Severity>) -> Exit {
+    match (threshold, assessment.worst_severity()) {
         (Some(t), Some(w)) if w >= t => Exit::Findings,
         _ => Exit::Success,
-    })
+    }
+}
+
+/// The printer of `format`. `pack_dir` locates rule files for SARIF.
+pub fn printer(format: ReportFormat, pack: &PolicyPack, pack_dir: &Path) -> Box<dyn Printer> {
+    match format {
+        ReportFormat::Text => Box::new(TextPrinter {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }),
+        ReportFormat::Json => Box::new(JsonPrinter),
+        ReportFormat::Sarif => Box::new(SarifPrinter::new(
+            &repo_relative(pack_dir),
+            RuleInfo::of_pack(pack),
+        )),
+        ReportFormat::Junit => Box::new(JunitPrinter),
+        ReportFormat::Csv => Box::new(CsvPrinter),
+        ReportFormat::Oscal => Box::new(OscalPrinter),
+        ReportFormat::Html => Box::new(HtmlPrinter),
+    }
+}
+
+pub fn print(
+    printer: &dyn Printer,
+    assessment: &Assessment,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    printer
+        .print(assessment, out)
+        .map_err(|e| CliError::Input(format!("cannot write output: {e}")))
+}
+
+/// `path` as SARIF consumers resolve it: relative to the working directory (the repository
+/// root in CI) when it is inside it, with `/` separators.
+pub fn repo_relative(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let rel = if path.is_absolute() {
+        path.strip_prefix(&cwd).unwrap_or(path)
+    } else {
+        path
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = s.trim_start_matches("./").trim_end_matches('/');
+    if s.is_empty() {
+        ".".to_string()
+    } else {
+        s.to_string()
+    }
 }

@@ -2,10 +2,14 @@
 //! no domain logic.
 
 pub mod assess;
+pub mod bundle;
 pub mod collect;
 pub mod explain;
 pub mod export;
+pub mod gate;
+pub mod keygen;
 pub mod policy;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 

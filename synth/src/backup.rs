@@ -408,8 +408,7 @@ pub fn write(
     cmdb: &Cmdb,
     backups: &Backups,
 ) -> Result<(), SynthError> {
-    let mut index = 0usize;
-    for job in backups.jobs.iter().filter(|j| j.tool == tool) {
+    for (index, job) in backups.jobs.iter().filter(|j| j.tool == tool).enumerate() {
         let asset = cmdb
             .assets
             .get(job.asset)
@@ -453,7 +452,6 @@ pub fn write(
         .b("last_check_ok", state.check_ok)
         .t("oldest_restore_point_at", state.oldest);
         emit(src, counts, &raw, &format!("{}#state", job.repo_id), [ent])?;
-        index += 1;
     }
     Ok(())
 }

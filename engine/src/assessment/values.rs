@@ -79,7 +79,9 @@ pub(super) fn summary(title: &str, values: &BTreeMap<String, Value>) -> String {
     let shown: Vec<String> = values
         .iter()
         .filter_map(|(k, v)| {
-            let key = k.strip_prefix("resource.").or_else(|| k.strip_prefix("context.facts."))?;
+            let key = k
+                .strip_prefix("resource.")
+                .or_else(|| k.strip_prefix("context.facts."))?;
             let v = match v {
                 Value::Null => "absent".to_string(),
                 Value::String(s) => s.clone(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::assessment::{Assessment, Status};
+use crate::assessment::Assessment;
 use crate::finding::FindingKind;
 use crate::pack::PolicyPack;
 
@@ -90,7 +90,7 @@ pub fn statement(
                 status: if excluded.is_some() {
                     "not_applicable".into()
                 } else {
-                    status_str(r.status).into()
+                    r.status.key().into()
                 },
                 rules: r.rules.clone(),
                 open_findings,
@@ -108,14 +108,4 @@ pub fn statement(
         snapshot: assessment.snapshot.id.clone(),
         controls,
     })
-}
-
-fn status_str(s: Status) -> &'static str {
-    match s {
-        Status::Conforming => "conforming",
-        Status::Nonconforming => "nonconforming",
-        Status::NotAssessed => "not_assessed",
-        Status::Indeterminate => "indeterminate",
-        Status::Manual => "manual",
-    }
 }

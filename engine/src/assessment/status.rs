@@ -22,6 +22,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as it is written in JSON, CSV and CSS classes: `not_assessed`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Conforming => "conforming",
+            Status::Manual => "manual",
+            Status::NotAssessed => "not_assessed",
+            Status::Indeterminate => "indeterminate",
+            Status::Nonconforming => "nonconforming",
+        }
+    }
+
+    /// The status as people read it: `not assessed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Conforming => "conforming",

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use super::soa::html_escape as e;
 use super::{node_of, Printer};
-use crate::assessment::{Assessment, Status};
+use crate::assessment::Assessment;
 use crate::finding::{Finding, FindingKind};
 
 pub struct HtmlPrinter;
@@ -32,16 +32,6 @@ article.finding.major{border-left-color:#b3261e}article.finding.minor{border-lef
 article.finding h3{font-size:1.05em;margin:.4em 0}article.finding dl{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em}article.finding dt{font-weight:600}article.finding dd{margin:0}\
 .remediation{background:#eef6ee;padding:.3em .6em;border-radius:3px}footer{color:#59636e;font-size:.85em;border-top:1px solid #ccd;margin-top:2em}\
 @media print{article.finding{break-inside:avoid}}";
-
-fn status_class(s: Status) -> &'static str {
-    match s {
-        Status::Conforming => "conforming",
-        Status::Nonconforming => "nonconforming",
-        Status::NotAssessed => "not_assessed",
-        Status::Indeterminate => "indeterminate",
-        Status::Manual => "manual",
-    }
-}
 
 fn anchor(requirement: &str) -> String {
     format!("req-{}", super::oscal::control_id(requirement))
@@ -151,7 +141,7 @@ fn requirements(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
             let class = if r.group {
                 "group".to_string()
             } else {
-                status_class(r.status).to_string()
+                r.status.key().to_string()
             };
             write!(
                 out,
@@ -267,7 +257,7 @@ fn coverage(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             "<tr class=\"{}\"><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td><span class=\"badge\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            status_class(r.status),
+            r.status.key(),
             e(&r.id),
             e(&r.title),
             e(&r.entity_type),

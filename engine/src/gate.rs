@@ -18,7 +18,7 @@ use crate::assessment::{assess, AssessError, Assessment};
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::finding::EntityRef;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
-use crate::pack::{ParamValue, PolicyPack};
+use crate::pack::{ParamType, ParamValue, PolicyPack};
 use crate::snapshot::EvidenceSnapshot;
 
 /// The entity types the gate assesses.
@@ -242,6 +242,10 @@ fn add(picked: &mut BTreeMap<usize, BTreeSet<Role>>, i: usize, role: Role) {
     picked.entry(i).or_default().insert(role);
 }
 
+/// The boolean pack parameter `conform gate` sets to `true`: rules that only make sense for a
+/// deployment about to happen (an unapproved change, a window that has ended) read it.
+pub const DEPLOYMENT_GATE_PARAM: &str = "deployment_gate";
+
 /// Runs the gate. `pack` is the whole pack; only its gated rules run.
 pub fn gate(
     pack: &PolicyPack,
@@ -394,7 +398,17 @@ pub fn gate(
         entities: picked.keys().map(|i| ix.0[*i].clone()).collect(),
         unreadable: snapshot.unreadable.clone(),
     };
-    let assessment = assess(&gate_pack, &sub, at, params)?;
+    // The pack's parameter `deployment_gate`, when it declares one, tells its pre-deployment
+    // rules that this assessment is of a deployment about to happen.
+    let mut params = params.clone();
+    if pack
+        .parameters
+        .iter()
+        .any(|p| p.name == DEPLOYMENT_GATE_PARAM && p.ty == ParamType::Bool)
+    {
+        params.insert(DEPLOYMENT_GATE_PARAM.to_string(), ParamValue::Bool(true));
+    }
+    let assessment = assess(&gate_pack, &sub, at, &params)?;
     let touched = picked
         .iter()
         .map(|(i, roles)| Touched {

@@ -14,7 +14,7 @@ pub use status::{RequirementResult, RuleResult, StandardSummary, Status};
 
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::evaluate::entities::{self, EntityStore};
-use crate::evaluate::evaluator::{CedarEvaluator, PolicyEvaluator, Verdicts};
+use crate::evaluate::evaluator::{compile_all, Backend, EvaluatorKind, SnapshotView, Verdicts};
 use crate::evaluate::facts::{self, FactResult, FactState};
 use crate::finding::{
     finding_id, EntityRef, EvidenceRef, Finding, FindingKind, FindingStatus, RuleRef, Severity,
@@ -130,28 +130,135 @@ fn record(
 
 /// Everything the rules pass needs, computed once: Cedar entities, evidence coverage, facts
 /// and the rules' context.
-pub(crate) struct Prepared {
+pub struct Prepared {
     pub store: EntityStore,
     pub unreadable: Vec<Unreadable>,
     pub counts: Vec<usize>,
     pub coverage: Vec<Coverage>,
     pub fact_results: Vec<FactResult>,
     pub rules_context: Context,
+    /// The evaluator the passes use; with [`EvaluatorKind::Compiled`], `store` holds no Cedar
+    /// entities.
+    pub evaluator: EvaluatorKind,
 }
 
-pub(crate) fn prepare(
+/// The first stage of [`prepare`]: Cedar entities (or only the entity index) and evidence
+/// coverage.
+pub struct EntityStage {
+    pub store: EntityStore,
+    pub unreadable: Vec<Unreadable>,
+    pub counts: Vec<usize>,
+    pub coverage: Vec<Coverage>,
+    pub evaluator: EvaluatorKind,
+}
+
+/// Everything the rules pass needs, evaluated with Cedar's authorizer (so that `store` holds
+/// the Cedar entities). `prepare` is [`prepare_entities`] then [`prepare_facts`]; [`assess`] is
+/// [`prepare_entities_with`], [`prepare_facts`] and [`assess_prepared`] (separate so that the
+/// stages can be measured).
+pub fn prepare(
     pack: &PolicyPack,
     snapshot: &EvidenceSnapshot,
     at: i64,
     params: &BTreeMap<String, ParamValue>,
 ) -> Result<Prepared, AssessError> {
+    prepare_facts(pack, snapshot, prepare_entities(snapshot)?, at, params)
+}
+
+/// Builds the Cedar entities of `snapshot` and the evidence coverage of each entity type.
+pub fn prepare_entities(snapshot: &EvidenceSnapshot) -> Result<EntityStage, AssessError> {
     let names = entities::type_names().map_err(AssessError::Internal)?;
     let (store, problems) = entities::build(&snapshot.entities, &names);
     let mut unreadable = snapshot.unreadable.clone();
     unreadable.extend(problems);
+    Ok(entity_stage(
+        snapshot,
+        store,
+        unreadable,
+        EvaluatorKind::Cedar,
+    ))
+}
+
+/// [`prepare_entities`] for the evaluator `kind`: with [`EvaluatorKind::Compiled`], when every
+/// rule and fact of `pack` compiles, only the entity index is built (no Cedar entities);
+/// otherwise the Cedar entities are.
+pub fn prepare_entities_with(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    kind: EvaluatorKind,
+) -> Result<EntityStage, AssessError> {
+    if kind == EvaluatorKind::Compiled {
+        let policies =
+            pack.rules
+                .iter()
+                .map(|r| (&r.policy, r.type_index))
+                .chain(pack.facts.iter().flat_map(|f| {
+                    std::iter::once((&f.population, f.type_index))
+                        .chain(f.meets.iter().map(|m| (m, f.type_index)))
+                }));
+        if let Some(compiled) = compile_all(policies) {
+            let mut store = entities::index_only(&snapshot.entities);
+            store.compiled = compiled;
+            let unreadable = snapshot.unreadable.clone();
+            return Ok(entity_stage(snapshot, store, unreadable, kind));
+        }
+    }
+    prepare_entities(snapshot)
+}
+
+fn entity_stage(
+    snapshot: &EvidenceSnapshot,
+    store: EntityStore,
+    unreadable: Vec<Unreadable>,
+    evaluator: EvaluatorKind,
+) -> EntityStage {
     let counts: Vec<usize> = store.by_type.iter().map(Vec::len).collect();
     let coverage = coverage(&snapshot.manifest, &counts, &unreadable);
+    EntityStage {
+        store,
+        unreadable,
+        counts,
+        coverage,
+        evaluator,
+    }
+}
 
+/// The evaluators' backend of a store built for `kind`.
+fn backend<'a>(
+    kind: EvaluatorKind,
+    store: &'a EntityStore,
+    snapshot: &'a EvidenceSnapshot,
+) -> Backend<'a> {
+    match kind {
+        EvaluatorKind::Cedar => Backend::Cedar {
+            entities: &store.entities,
+            uids: &store.uids,
+        },
+        EvaluatorKind::Compiled => Backend::Compiled {
+            view: SnapshotView {
+                entities: &snapshot.entities,
+                by_type: &store.by_type,
+            },
+            compiled: &store.compiled,
+        },
+    }
+}
+
+/// Runs the facts pass and builds the rules' context.
+pub fn prepare_facts(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    stage: EntityStage,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<Prepared, AssessError> {
+    let EntityStage {
+        store,
+        unreadable,
+        counts,
+        coverage,
+        evaluator,
+    } = stage;
     let params_record = record(params.iter().map(|(k, v)| (k.clone(), v.to_cedar())))?;
     let now = RestrictedExpression::new_long(at);
     let facts_context = Context::from_pairs([
@@ -159,9 +266,10 @@ pub(crate) fn prepare(
         ("params".to_string(), params_record.clone()),
     ])
     .map_err(|e| AssessError::Internal(e.to_string()))?;
-    let fact_results = facts::compute(
+    let fact_results = facts::compute_with(
         &pack.facts,
-        &store,
+        &backend(evaluator, &store, snapshot),
+        &store.by_type,
         &snapshot.entities,
         &coverage,
         &facts_context,
@@ -189,6 +297,7 @@ pub(crate) fn prepare(
         coverage,
         fact_results,
         rules_context,
+        evaluator,
     })
 }
 
@@ -200,6 +309,31 @@ pub fn assess(
     at: i64,
     params: &BTreeMap<String, ParamValue>,
 ) -> Result<Assessment, AssessError> {
+    assess_with(pack, snapshot, at, params, EvaluatorKind::default())
+}
+
+/// [`assess`] with the evaluator `kind`. Every kind gives the same assessment.
+pub fn assess_with(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+    kind: EvaluatorKind,
+) -> Result<Assessment, AssessError> {
+    let stage = prepare_entities_with(pack, snapshot, kind)?;
+    let prepared = prepare_facts(pack, snapshot, stage, at, params)?;
+    assess_prepared(pack, snapshot, prepared, at, params)
+}
+
+/// The rules pass and the assembly of the [`Assessment`] from what [`prepare`] computed with
+/// the same arguments.
+pub fn assess_prepared(
+    pack: &PolicyPack,
+    snapshot: &EvidenceSnapshot,
+    prepared: Prepared,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<Assessment, AssessError> {
     let Prepared {
         store,
         mut unreadable,
@@ -207,11 +341,13 @@ pub fn assess(
         coverage,
         fact_results,
         rules_context,
-    } = prepare(pack, snapshot, at, params)?;
+        evaluator,
+    } = prepared;
     let ctx = RunContext {
         pack,
         snapshot,
         store: &store,
+        backend: backend(evaluator, &store, snapshot),
         at,
         params,
         facts: &fact_results,
@@ -320,6 +456,7 @@ struct RunContext<'a> {
     pack: &'a PolicyPack,
     snapshot: &'a EvidenceSnapshot,
     store: &'a EntityStore,
+    backend: Backend<'a>,
     at: i64,
     params: &'a BTreeMap<String, ParamValue>,
     facts: &'a [FactResult],
@@ -332,7 +469,7 @@ enum Skip {
     Indeterminate(String),
 }
 
-impl RunContext<'_> {
+impl<'a> RunContext<'a> {
     fn skip_reason(&self, rule: &Rule) -> Option<Skip> {
         for name in &rule.facts {
             match self
@@ -361,17 +498,17 @@ impl RunContext<'_> {
         &self,
         ti: usize,
         rules: &[&Rule],
-        context: &Context,
+        context: &'a Context,
         coverage: &Coverage,
     ) -> (Vec<Finding>, Vec<RuleResult>) {
         let skips: Vec<Option<Skip>> = rules.iter().map(|r| self.skip_reason(r)).collect();
         let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
-        let verdicts: Vec<Verdicts> = match CedarEvaluator::new(&policies, &self.store.entities) {
+        let verdicts: Vec<Verdicts> = match self.backend.evaluator(&policies, ti, context) {
             Ok(ev) => entity_indices
                 .par_iter()
-                .map(|&ei| ev.evaluate(&self.store.uids[ei], context))
+                .map(|&ei| ev.evaluate_entity(ei))
                 .collect(),
             Err(e) => entity_indices
                 .iter()

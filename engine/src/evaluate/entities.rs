@@ -18,6 +18,8 @@ pub struct EntityStore {
     pub by_type: Vec<Vec<usize>>,
     /// (type index, id) -> snapshot entity index.
     pub index: HashMap<(usize, String), usize>,
+    /// The pack's policies compiled, when the compiled evaluator is used.
+    pub compiled: super::evaluator::CompiledPolicies,
 }
 
 /// The Cedar type names of the model's entity types, by type index.
@@ -130,7 +132,28 @@ pub fn build(
             uids,
             by_type,
             index,
+            compiled: Default::default(),
         },
         problems,
     )
+}
+
+/// The store without Cedar entities or uids, for the compiled evaluator: only the entity
+/// indices by type and by (type, id). Cedar refuses none of the entities the model builds
+/// (attributes are booleans, longs, strings, uids and sets of them), so the entities are the
+/// same as [`build`]'s.
+pub fn index_only(snapshot_entities: &[EvidenceEntity]) -> EntityStore {
+    let mut by_type = vec![Vec::new(); ENTITY_TYPES.len()];
+    let mut index = HashMap::with_capacity(snapshot_entities.len());
+    for (i, e) in snapshot_entities.iter().enumerate() {
+        by_type[e.type_index].push(i);
+        index.insert((e.type_index, e.id.clone()), i);
+    }
+    EntityStore {
+        entities: Entities::empty(),
+        uids: Vec::new(),
+        by_type,
+        index,
+        compiled: Default::default(),
+    }
 }

@@ -1,9 +1,12 @@
 //! The one narrow interface between the engine and policy evaluation: the policies of one
 //! entity type × one entity → which were satisfied and which errored.
 //!
-//! [`CedarEvaluator`] implements it with `cedar_policy::Authorizer`. A faster evaluator (several
-//! rules per call, or strictly validated Cedar compiled to closures) can replace it behind
-//! [`PolicyEvaluator`], checked by differential tests against this one.
+//! [`CedarEvaluator`] implements it with `cedar_policy::Authorizer`. [`CompiledEvaluator`]
+//! implements it with the policies compiled from their text to an expression tree evaluated on
+//! the snapshot directly (no Cedar entities, no requests); the differential tests
+//! (`differential_tests.rs`) check every verdict and error message of it against this one.
+//! The passes call the [`EntityEvaluator`] form (entity index, context bound), built by a
+//! [`Backend`] for the [`EvaluatorKind`] the assessment selected.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -12,6 +15,8 @@ use cedar_policy::{
     Authorizer, Context, Entities, EntityUid, Policy, PolicyId, PolicySet, Request,
 };
 
+pub use super::compiled::CompiledPolicies;
+pub use super::native::{CompiledEvaluator, SnapshotView};
 use crate::model::{ACTION_ID, ASSESSOR_ID, ASSESSOR_TYPE};
 
 /// What the policies of one set said about one entity. Indices are into the slice of policies
@@ -25,6 +30,75 @@ pub struct Verdicts {
 /// Evaluates a fixed list of policies (all scoped to one entity type) on one entity.
 pub trait PolicyEvaluator: Send + Sync {
     fn evaluate(&self, resource: &EntityUid, context: &Context) -> Verdicts;
+}
+
+/// The form the facts and rules passes call: the same policies on the snapshot entity at
+/// `index`, with the context the evaluator was built for. [`BoundCedar`] adapts any
+/// [`PolicyEvaluator`]; [`CompiledEvaluator`] implements both natively.
+pub trait EntityEvaluator: Send + Sync {
+    fn evaluate_entity(&self, index: usize) -> Verdicts;
+}
+
+/// A [`PolicyEvaluator`] bound to the snapshot's Cedar uids and one context.
+pub struct BoundCedar<'a, E> {
+    pub evaluator: E,
+    pub uids: &'a [EntityUid],
+    pub context: &'a Context,
+}
+
+impl<E: PolicyEvaluator> EntityEvaluator for BoundCedar<'_, E> {
+    fn evaluate_entity(&self, index: usize) -> Verdicts {
+        self.evaluator.evaluate(&self.uids[index], self.context)
+    }
+}
+
+/// Which evaluator the passes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvaluatorKind {
+    /// `cedar_policy::Authorizer` over Cedar entities built from the snapshot.
+    Cedar,
+    /// The pack's policies compiled from their text ([`CompiledEvaluator`]), evaluated on the
+    /// snapshot directly; Cedar entities are not built. When a policy uses a construct the
+    /// compiler does not implement, the whole assessment uses [`EvaluatorKind::Cedar`].
+    #[default]
+    Compiled,
+}
+
+/// What the passes build their evaluators from.
+#[derive(Clone, Copy)]
+pub enum Backend<'a> {
+    Cedar {
+        entities: &'a Entities,
+        uids: &'a [EntityUid],
+    },
+    Compiled {
+        view: SnapshotView<'a>,
+        /// The pack's policies, compiled once.
+        compiled: &'a CompiledPolicies,
+    },
+}
+
+impl<'a> Backend<'a> {
+    /// An evaluator of `policies` (all on resources of type `resource_type`) with `context`.
+    pub fn evaluator(
+        &self,
+        policies: &[Policy],
+        resource_type: usize,
+        context: &'a Context,
+    ) -> Result<Box<dyn EntityEvaluator + 'a>, String> {
+        match *self {
+            Backend::Cedar { entities, uids } => Ok(Box::new(BoundCedar {
+                evaluator: CedarEvaluator::new(policies, entities)?,
+                uids,
+                context,
+            })),
+            Backend::Compiled { view, compiled } => {
+                CompiledEvaluator::with_cache(policies, resource_type, view, context, compiled)
+                    .map(|e| Box::new(e) as Box<dyn EntityEvaluator + 'a>)
+                    .map_err(|u| format!("cannot compile: {}", u.0))
+            }
+        }
+    }
 }
 
 const BASELINE_ID: &str = "conform::baseline-permit";
@@ -112,4 +186,12 @@ impl PolicyEvaluator for CedarEvaluator<'_> {
         errors.sort();
         Verdicts { satisfied, errors }
     }
+}
+
+/// Every `(policy, resource type)` compiled, or `None` when one of them uses a construct the
+/// compiler does not implement.
+pub fn compile_all<'p>(
+    policies: impl IntoIterator<Item = (&'p Policy, usize)>,
+) -> Option<CompiledPolicies> {
+    CompiledPolicies::compile(policies).ok()
 }

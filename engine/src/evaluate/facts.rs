@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::coverage::Coverage;
 use super::entities::EntityStore;
-use super::evaluator::{CedarEvaluator, PolicyEvaluator};
+use super::evaluator::Backend;
 use crate::model::{AttrValue, EvidenceEntity};
 use crate::pack::{FactDef, FactKind};
 use crate::time::format_rfc3339;
@@ -89,13 +89,29 @@ fn merge(mut a: Vec<Tally>, b: Vec<Tally>) -> Vec<Tally> {
     a
 }
 
-/// Computes every fact of the pack.
+/// Computes every fact of the pack with Cedar's authorizer over `store`.
 pub fn compute(
     facts: &[FactDef],
     store: &EntityStore,
     entities: &[EvidenceEntity],
     coverage: &[Coverage],
     context: &Context,
+) -> Vec<FactResult> {
+    let backend = Backend::Cedar {
+        entities: &store.entities,
+        uids: &store.uids,
+    };
+    compute_with(facts, &backend, &store.by_type, entities, coverage, context)
+}
+
+/// Computes every fact of the pack with the evaluators of `backend`.
+pub fn compute_with<'a>(
+    facts: &[FactDef],
+    backend: &Backend<'a>,
+    by_type: &[Vec<usize>],
+    entities: &[EvidenceEntity],
+    coverage: &[Coverage],
+    context: &'a Context,
 ) -> Vec<FactResult> {
     let mut results = Vec::new();
     let mut type_indices: Vec<usize> = facts.iter().map(|f| f.type_index).collect();
@@ -119,13 +135,13 @@ pub fn compute(
             });
             slots.push((p, m));
         }
-        let tallies = match CedarEvaluator::new(&policies, &store.entities) {
-            Ok(evaluator) => store.by_type[ti]
+        let tallies = match backend.evaluator(&policies, ti, context) {
+            Ok(evaluator) => by_type[ti]
                 .par_iter()
                 .fold(
                     || vec![Tally::default(); of_type.len()],
                     |mut acc, &ei| {
-                        let v = evaluator.evaluate(&store.uids[ei], context);
+                        let v = evaluator.evaluate_entity(ei);
                         for (fi, (p, m)) in slots.iter().enumerate() {
                             let t = &mut acc[fi];
                             let err = v.errors.iter().find(|(i, _)| i == p || Some(*i) == *m);

@@ -1,7 +1,11 @@
 //! Evaluation: Cedar entities, evidence coverage, the facts pass and the narrow evaluator
 //! interface the rules pass runs through.
 
+mod compiled;
 pub mod coverage;
+#[cfg(test)]
+mod differential_tests;
 pub mod entities;
 pub mod evaluator;
 pub mod facts;
+mod native;

@@ -1,0 +1,287 @@
+//! The one-pass reader of well-formed entity lines. It never reports an error: `None` sends
+//! the line to the full reader, which gives the entity or the precise error.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef};
+use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
+use crate::time::parse_rfc3339;
+
+fn fallback<T, E: de::Error>() -> Result<T, E> {
+    Err(E::custom("irregular line"))
+}
+
+pub(super) fn parse(line: &str, source: &str, collected_at: i64) -> Option<EvidenceEntity> {
+    let mut de = serde_json::Deserializer::from_str(line);
+    let e = Line {
+        source,
+        collected_at,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(e)
+}
+
+fn is_hash(h: &str) -> bool {
+    h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+struct Line<'s> {
+    source: &'s str,
+    collected_at: i64,
+}
+
+impl<'de> DeserializeSeed<'de> for Line<'_> {
+    type Value = EvidenceEntity;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EvidenceEntity, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Line<'_> {
+    type Value = EvidenceEntity;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an entity line")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EvidenceEntity, A::Error> {
+        let mut ty: Option<usize> = None;
+        let mut id: Option<String> = None;
+        let mut name: Option<String> = None;
+        let mut record: Option<RecordRef> = None;
+        let mut attrs: Option<AttrMap> = None;
+        let mut member_of: Option<Vec<String>> = None;
+        while let Some(key) = map.next_key::<&str>()? {
+            match key {
+                "type" if ty.is_none() => {
+                    let t: &str = map.next_value()?;
+                    match entity_type_index(t) {
+                        Some(t) => ty = Some(t),
+                        None => return fallback(),
+                    }
+                }
+                "id" if id.is_none() => id = Some(map.next_value()?),
+                "name" if name.is_none() => name = Some(map.next_value()?),
+                "record" if record.is_none() => record = Some(map.next_value()?),
+                "attrs" if attrs.is_none() => match ty {
+                    Some(t) => attrs = Some(map.next_value_seed(Attrs(&ENTITY_TYPES[t]))?),
+                    None => return fallback(),
+                },
+                "member_of" if member_of.is_none() => member_of = Some(map.next_value()?),
+                _ => return fallback(),
+            }
+        }
+        let (Some(type_index), Some(id), Some(name), Some(record)) = (ty, id, name, record) else {
+            return fallback();
+        };
+        let def = &ENTITY_TYPES[type_index];
+        let attrs = attrs.unwrap_or_default();
+        let missing = def.attrs.iter().enumerate().any(|(idx, a)| {
+            !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(&idx)
+        });
+        let mut member_of = member_of.unwrap_or_default();
+        if !is_hash(&record.sha256) || missing || (def.member_of.is_none() && !member_of.is_empty())
+        {
+            return fallback();
+        }
+        member_of.sort();
+        member_of.dedup();
+        Ok(EvidenceEntity {
+            type_index,
+            id,
+            name,
+            provenance: Provenance {
+                source: self.source.to_string(),
+                record_id: record.id,
+                record_sha256: record.sha256,
+                collected_at: self.collected_at,
+            },
+            attrs,
+            member_of,
+        })
+    }
+}
+
+struct Attrs(&'static EntityTypeDef);
+
+impl<'de> DeserializeSeed<'de> for Attrs {
+    type Value = AttrMap;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attrs {
+    type Value = AttrMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("attributes")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let defs = self.0.attrs;
+        let mut out = Vec::with_capacity(defs.len());
+        let mut seen: u128 = 0;
+        // writers put attributes in the model's order: look from the last one found on
+        let mut next = 0;
+        while let Some(key) = map.next_key::<&str>()? {
+            let found = (next..defs.len())
+                .chain(0..next)
+                .find(|&i| defs[i].name == key);
+            let Some(idx) = found else {
+                return fallback();
+            };
+            next = idx + 1;
+            let a = &self.0.attrs[idx];
+            if idx >= 128 || seen & (1 << idx) != 0 || a.origin != AttrOrigin::Stored {
+                return fallback();
+            }
+            seen |= 1 << idx;
+            if let Some(v) = map.next_value_seed(Value(a.ty, a.optional))? {
+                out.push((idx, v));
+            }
+        }
+        // keys are distinct (`seen`), so this is exactly the map of them
+        Ok(out.into_iter().collect())
+    }
+}
+
+/// One attribute value of type `.0`; `None` for a null optional one.
+struct Value(AttrType, bool);
+
+impl<'de> DeserializeSeed<'de> for Value {
+    type Value = Option<AttrValue>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Value {
+    type Value = Option<AttrValue>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an attribute value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        if self.1 {
+            Ok(None)
+        } else {
+            fallback()
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+        match self.0 {
+            AttrType::Bool => Ok(Some(AttrValue::Bool(b))),
+            _ => fallback(),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+        match self.0 {
+            AttrType::Long => Ok(Some(AttrValue::Long(n))),
+            _ => fallback(),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+        match (self.0, i64::try_from(n)) {
+            (AttrType::Long, Ok(n)) => Ok(Some(AttrValue::Long(n))),
+            _ => fallback(),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Some(match self.0 {
+            AttrType::String => AttrValue::String(s.to_string()),
+            AttrType::Enum(values) if values.contains(&s) => AttrValue::String(s.to_string()),
+            AttrType::Ref(_) => AttrValue::Ref(s.to_string()),
+            AttrType::Time => match time(s) {
+                Some(t) => AttrValue::Time(t),
+                None => return fallback(),
+            },
+            _ => return fallback(),
+        }))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items: Vec<String> = Vec::new();
+        if !matches!(self.0, AttrType::StringSet | AttrType::RefSet(_)) {
+            return fallback();
+        }
+        while let Some(x) = seq.next_element::<String>()? {
+            items.push(x);
+        }
+        items.sort();
+        items.dedup();
+        Ok(Some(match self.0 {
+            AttrType::StringSet => AttrValue::StringSet(items),
+            _ => AttrValue::RefSet(items),
+        }))
+    }
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// RFC 3339: `YYYY-MM-DDTHH:MM:SSZ` (what snapshots hold) directly, anything else through
+/// [`parse_rfc3339`].
+pub(super) fn time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0i64, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    if shape {
+        if let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+            num(0, 4),
+            num(5, 7),
+            num(8, 10),
+            num(11, 13),
+            num(14, 16),
+            num(17, 19),
+        ) {
+            if (1..=9999).contains(&y)
+                && (1..=12).contains(&mo)
+                && (1..=days_in_month(y, mo)).contains(&d)
+                && h < 24
+                && mi < 60
+                && sec < 60
+            {
+                return Some(days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + sec);
+            }
+        }
+    }
+    parse_rfc3339(s)
+}

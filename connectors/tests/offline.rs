@@ -42,8 +42,31 @@ fn assert_ok(report: &conform_connectors::CollectReport, source: &str) {
 async fn jira_issues() {
     let (report, _tmp) = offline("jira-itsm", "jira", "jira", "").await;
     assert_ok(&report, "jira-itsm");
-    assert_eq!(records(&report, "jira-itsm").len(), 8);
+    // 8 issues, and CHG-1001's complete changelog in two bulk-fetch pages (its search
+    // result embeds only the first of its 3 histories): the snapshot of its approval,
+    // approver and closing time is what the whole changelog says.
+    assert_eq!(records(&report, "jira-itsm").len(), 10);
     insta::assert_snapshot!(pretty(&entities_text(&report, "jira-itsm")));
+}
+
+#[tokio::test]
+async fn a_changelog_cut_short_and_not_completed_leaves_the_source_partial() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["issues-1.json", "issues-2.json", "changelogs-1.json"] {
+        std::fs::copy(fixtures().join("jira").join(f), tmp.path().join(f)).unwrap();
+    }
+    let config = format!(
+        "[sources.jira-itsm]\nkind = \"jira\"\noffline_dir = \"{}\"\n",
+        tmp.path().display()
+    );
+    let report = collect(&config, tmp.path(), &tmp.path().join("evidence")).await;
+    let s = &report.sources[0];
+    assert_eq!(s.status, SourceStatus::Partial, "{:?}", s.error);
+    let error = s.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("issue `10010`: its changelog holds 3 histories and only 2 were collected"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@ pub mod retry;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, ACCEPT};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -121,12 +122,18 @@ impl HttpClient {
     /// GETs `url`, retrying timeouts, connection failures and 5xx with backoff, and waiting
     /// out 429s as the server asks. Any other non-2xx status is returned as an error at once.
     pub async fn get(&self, url: &Url) -> Result<Response, FetchError> {
+        self.request(url, None).await
+    }
+
+    /// [`HttpClient::get`], or a POST of the JSON `body` when there is one (searches that
+    /// take their parameters in the body, such as Jira's bulk changelog fetch).
+    pub async fn request(&self, url: &Url, body: Option<&Value>) -> Result<Response, FetchError> {
         let shown = self.show(url);
         let mut last = String::new();
         let attempts = self.policy.attempts.max(1);
         for attempt in 1..=attempts {
             self.wait_turn().await;
-            let outcome = self.send(url).await;
+            let outcome = self.send(url, body).await;
             let more = attempt < attempts;
             match outcome {
                 Err(e) => {
@@ -199,14 +206,27 @@ impl HttpClient {
         })
     }
 
-    async fn send(&self, url: &Url) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+    async fn send(
+        &self,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
         // The permit is held for the request only, not while waiting to retry.
         let _permit = self.limit.acquire().await.ok();
-        let rb = self
-            .client
-            .get(url.clone())
-            .header(ACCEPT, "application/json");
-        tracing::debug!(source = %self.source, "GET {}", self.show(url));
+        let rb = match body {
+            Some(b) => {
+                tracing::debug!(source = %self.source, "POST {}", self.show(url));
+                self.client
+                    .post(url.clone())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(b.to_string())
+            }
+            None => {
+                tracing::debug!(source = %self.source, "GET {}", self.show(url));
+                self.client.get(url.clone())
+            }
+        }
+        .header(ACCEPT, "application/json");
         let resp = self.auth.apply(rb).send().await?;
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -69,9 +69,12 @@ pub struct StreamSpec {
     pub url: Url,
     /// The body field holding the page's records (`issues`, `result`, `results`).
     pub records_field: &'static str,
-    /// The record field that identifies it, to drop a record a shifting page repeats.
-    pub id_field: &'static str,
+    /// The record field that identifies it, to drop a record a shifting page repeats; `None`
+    /// where one record may legitimately span pages (Jira's bulk changelogs).
+    pub id_field: Option<&'static str>,
     pub paging: Paging,
+    /// A JSON body to POST instead of a GET; cursor tokens then go in the body.
+    pub body: Option<Value>,
 }
 
 /// What a stream produced: its records (compact JSON, one per record), the pages or records
@@ -141,7 +144,10 @@ pub struct Dedup {
 
 impl Dedup {
     /// False when the record's id was seen before in this stream.
-    pub fn first(&mut self, raw: &RawValue, id_field: &str) -> bool {
+    pub fn first(&mut self, raw: &RawValue, id_field: Option<&str>) -> bool {
+        let Some(id_field) = id_field else {
+            return true;
+        };
         let id = serde_json::from_str::<BTreeMap<String, Value>>(raw.get())
             .ok()
             .and_then(|m| m.get(id_field).cloned())
@@ -221,6 +227,7 @@ pub async fn fetch_stream(
     let mut out = StreamOutput::default();
     let mut dedup = Dedup::default();
     let mut url = spec.url.clone();
+    let mut body = spec.body.clone();
     let mut offset: u64 = 0;
     let mut announced = false;
     let mut known_total: Option<u64> = None;
@@ -233,7 +240,7 @@ pub async fn fetch_stream(
                 out.records.len()
             ),
         };
-        let resp = match http.get(&url).await {
+        let resp = match http.request(&url, body.as_ref()).await {
             Ok(r) => r,
             Err(e) => {
                 out.fatal = Some(e);
@@ -276,6 +283,7 @@ pub async fn fetch_stream(
             }
         }
         let n = page.records.len() as u64;
+        let previous_body = body.clone();
         for raw in &page.records {
             if dedup.first(raw, spec.id_field) {
                 out.records.push(compact(raw));
@@ -301,7 +309,13 @@ pub async fn fetch_stream(
                     .field(token_field)
                     .and_then(|v| v.as_str().map(str::to_string))
                 {
-                    Some(token) if !last => Some(with_param(&url, param, &token)),
+                    Some(token) if !last => match &mut body {
+                        Some(Value::Object(b)) => {
+                            b.insert(param.to_string(), Value::String(token));
+                            Some(url.clone())
+                        }
+                        _ => Some(with_param(&url, param, &token)),
+                    },
                     _ => None,
                 }
             }
@@ -326,7 +340,7 @@ pub async fn fetch_stream(
         };
         match next {
             None => return out,
-            Some(n) if n == url => {
+            Some(n) if n == url && body == previous_body => {
                 out.fatal = Some(FetchError::Stuck {
                     url: http.show(&url),
                     position,

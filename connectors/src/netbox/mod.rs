@@ -79,7 +79,8 @@ fn build(input: &KindInput<'_>) -> Result<Arc<dyn Connector>, Vec<ConfigError>> 
                 name: stream.to_string(),
                 url,
                 records_field: "results",
-                id_field: "id",
+                id_field: Some("id"),
+                body: None,
                 paging: Paging::BodyNext {
                     field: "next",
                     total: Total::Body("count"),

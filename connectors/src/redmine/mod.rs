@@ -67,7 +67,8 @@ fn build(input: &KindInput<'_>) -> Result<Arc<dyn Connector>, Vec<ConfigError>> 
             name: STREAM.into(),
             url,
             records_field: "issues",
-            id_field: "id",
+            id_field: Some("id"),
+            body: None,
             paging: Paging::Offset {
                 offset_param: "offset",
                 page_size,

@@ -132,7 +132,8 @@ fn build(input: &KindInput<'_>) -> Result<Arc<dyn Connector>, Vec<ConfigError>> 
                 name: table.clone(),
                 url,
                 records_field: "result",
-                id_field: "sys_id",
+                id_field: Some("sys_id"),
+                body: None,
                 paging: Paging::Link {
                     total: Total::Header("x-total-count"),
                 },

@@ -213,6 +213,17 @@ pub struct InputArgs {
     /// The assessment instant, RFC 3339 (default: when the snapshot was collected)
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// The policy evaluator: `compiled` (the policies compiled from their text; the default)
+    /// or `cedar` (cedar_policy's authorizer). Both give the same findings
+    #[arg(long, value_enum, default_value_t = Evaluator::Compiled)]
+    pub evaluator: Evaluator,
+}
+
+/// `--evaluator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Evaluator {
+    Compiled,
+    Cedar,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use conform_engine::assessment::{assess, Assessment};
+use conform_engine::assessment::Assessment;
 use conform_engine::finding::Severity;
 use conform_engine::pack::PolicyPack;
 use conform_engine::printer::{
@@ -18,8 +18,7 @@ use crate::exit::Exit;
 
 pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     let inputs = super::load_inputs(&args.inputs, config)?;
-    let assessment = assess(&inputs.pack, &inputs.snapshot, inputs.at, &inputs.params)
-        .map_err(CliError::input)?;
+    let assessment = inputs.assess()?;
     let pack_dir = super::pack_dir(args.inputs.pack.as_deref(), config);
     let printer = printer(args.format, &inputs.pack, &pack_dir);
     print(printer.as_ref(), &assessment, out)?;

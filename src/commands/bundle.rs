@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use conform_engine::assessment::assess;
 use conform_engine::bundle::{self, keys, Contents};
 
 use crate::cli::BundleArgs;
@@ -59,8 +58,7 @@ pub fn run(args: &BundleArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
             pack_dir.display()
         )));
     }
-    let assessment = assess(&inputs.pack, &inputs.snapshot, inputs.at, &inputs.params)
-        .map_err(CliError::input)?;
+    let assessment = inputs.assess()?;
     let contents = Contents {
         pack: &inputs.pack,
         pack_files: &pack_files,

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use conform_engine::assessment::assess;
 use conform_engine::printer::soa::{soa_csv, soa_html};
 use conform_engine::soa::statement;
 
@@ -20,8 +19,7 @@ pub fn run(cmd: &ExportCommand, config: &Config, out: &mut dyn Write) -> Result<
             out: to,
         } => {
             let i = super::load_inputs(inputs, config)?;
-            let assessment =
-                assess(&i.pack, &i.snapshot, i.at, &i.params).map_err(CliError::input)?;
+            let assessment = i.assess()?;
             let soa = statement(&i.pack, &assessment, &config.applicability).map_err(|errs| {
                 CliError::Input(format!(
                     "invalid `[soa]` in the configuration: {}",
@@ -53,7 +51,7 @@ fn report(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let i = super::load_inputs(&args.inputs, config)?;
-    let assessment = assess(&i.pack, &i.snapshot, i.at, &i.params).map_err(CliError::input)?;
+    let assessment = i.assess()?;
     let pack_dir = super::pack_dir(args.inputs.pack.as_deref(), config);
     let printer = super::assess::printer(format, &i.pack, &pack_dir);
     emit(&args.out, out, |w| printer.print(&assessment, w))

@@ -44,6 +44,21 @@ pub struct Inputs {
     pub snapshot_dir: PathBuf,
     pub at: i64,
     pub params: std::collections::BTreeMap<String, conform_engine::pack::ParamValue>,
+    pub evaluator: conform_engine::evaluate::evaluator::EvaluatorKind,
+}
+
+impl Inputs {
+    /// The assessment of these inputs, with the evaluator `--evaluator` chose.
+    pub fn assess(&self) -> Result<conform_engine::assessment::Assessment, CliError> {
+        conform_engine::assessment::assess_with(
+            &self.pack,
+            &self.snapshot,
+            self.at,
+            &self.params,
+            self.evaluator,
+        )
+        .map_err(CliError::input)
+    }
 }
 
 /// Loads the inputs of an assessment, checking the cheap things (arguments, configuration,
@@ -103,5 +118,13 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         snapshot_dir,
         at,
         params,
+        evaluator: match args.evaluator {
+            crate::cli::Evaluator::Compiled => {
+                conform_engine::evaluate::evaluator::EvaluatorKind::Compiled
+            }
+            crate::cli::Evaluator::Cedar => {
+                conform_engine::evaluate::evaluator::EvaluatorKind::Cedar
+            }
+        },
     })
 }

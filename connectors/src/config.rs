@@ -73,6 +73,7 @@ const HTTP_KEYS: &[&str] = &[
     "backoff",
     "max_wait",
     "page_size",
+    "ca_file",
 ];
 const AUTH_KINDS: &[&str] = &["basic", "bearer", "api-key", "ssws", "token", "none"];
 
@@ -317,6 +318,12 @@ fn source_plan(
     }
     if let Some(n) = keep(get_u64(name, t, "concurrency"), &mut errors) {
         settings.concurrency = usize::try_from(n).unwrap_or(1);
+    }
+    if let Some(f) = keep(get_str(name, t, "ca_file"), &mut errors) {
+        match crate::http::read_ca_file(&resolve(base, &f)) {
+            Ok(certs) => settings.ca_certificates = certs,
+            Err(e) => errors.push(ConfigError::new(name, e)),
+        }
     }
     if let Some(d) = &offline_dir {
         if !d.is_dir() {

@@ -29,6 +29,9 @@ pub struct HttpSettings {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub concurrency: usize,
+    /// Certificate authorities trusted besides the public ones (`ca_file`): an on-premises
+    /// ServiceNow, NetBox or Redmine behind an internal CA.
+    pub ca_certificates: Vec<reqwest::Certificate>,
 }
 
 impl Default for HttpSettings {
@@ -37,8 +40,24 @@ impl Default for HttpSettings {
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             concurrency: 4,
+            ca_certificates: Vec::new(),
         }
     }
+}
+
+/// The certificates of a PEM file (`ca_file`); an error names the file and what is wrong.
+pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let shown = path.display();
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("`ca_file` `{shown}` cannot be read: {e}"))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&bytes)
+        .map_err(|e| format!("`ca_file` `{shown}` is not a PEM certificate bundle: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "`ca_file` `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
+        ));
+    }
+    Ok(certs)
 }
 
 /// `base` + `path`, keeping a base path (`https://jira.example/jira` + `rest/...`).
@@ -79,7 +98,11 @@ impl HttpClient {
         auth: Auth,
         redactor: Redactor,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for cert in &settings.ca_certificates {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        let client = builder
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(30)))
             .user_agent(concat!("conform/", env!("CARGO_PKG_VERSION")))

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::soa::html_escape as e;
+use super::markup::{html_escape as e, table_end, table_head, table_row, Cell};
 use super::{node_of, Printer};
 use crate::assessment::Assessment;
 use crate::finding::{Finding, FindingKind};
@@ -107,21 +107,34 @@ fn summary(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
         "<p>Findings: <strong id=\"findings-count\">{}</strong> — <span class=\"badge major\">{} major</span> <span class=\"badge minor\">{} minor</span> <span class=\"badge observation\">{} observation</span> <span class=\"badge indeterminate\">{} indeterminate</span></p>",
         c.total, c.major, c.minor, c.observation, c.indeterminate
     )?;
-    writeln!(out, "<table>\n<thead><tr><th>Standard (requirements, headings excluded)</th><th>Conforming</th><th>Nonconforming</th><th>Not assessed</th><th>Indeterminate</th><th>Manual</th><th>Total</th></tr></thead>\n<tbody>")?;
+    table_head(
+        out,
+        &[
+            "Standard (requirements, headings excluded)",
+            "Conforming",
+            "Nonconforming",
+            "Not assessed",
+            "Indeterminate",
+            "Manual",
+            "Total",
+        ],
+    )?;
     for s in &a.summary.standards {
-        writeln!(
+        table_row(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            e(&s.title),
-            s.conforming,
-            s.nonconforming,
-            s.not_assessed,
-            s.indeterminate,
-            s.manual,
-            s.total
+            None,
+            &[
+                Cell::Text(&s.title),
+                Cell::Num(s.conforming as u64),
+                Cell::Num(s.nonconforming as u64),
+                Cell::Num(s.not_assessed as u64),
+                Cell::Num(s.indeterminate as u64),
+                Cell::Num(s.manual as u64),
+                Cell::Num(s.total as u64),
+            ],
         )?;
     }
-    writeln!(out, "</tbody>\n</table>")?;
+    table_end(out)?;
     writeln!(out, "<p>Missing evidence is never reported as conformity: a requirement whose rules had no complete evidence is <em>not assessed</em>, and a rule that could not be evaluated is <em>indeterminate</em>.</p>\n</section>")
 }
 
@@ -252,54 +265,79 @@ fn coverage(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
         out,
         "<section id=\"coverage\">\n<h2>Coverage</h2>\n<h3>Rules</h3>"
     )?;
-    writeln!(out, "<table>\n<thead><tr><th>Rule</th><th>Entity type</th><th>Severity</th><th>Status</th><th>Evaluated</th><th>Nonconformities</th><th>Indeterminate</th><th>Reason</th></tr></thead>\n<tbody>")?;
+    table_head(
+        out,
+        &[
+            "Rule",
+            "Entity type",
+            "Severity",
+            "Status",
+            "Evaluated",
+            "Nonconformities",
+            "Indeterminate",
+            "Reason",
+        ],
+    )?;
     for r in &a.rules {
-        writeln!(
+        table_row(
             out,
-            "<tr class=\"{}\"><td><code>{}</code> {}</td><td>{}</td><td>{}</td><td><span class=\"badge\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            r.status.key(),
-            e(&r.id),
-            e(&r.title),
-            e(&r.entity_type),
-            r.severity,
-            e(r.status.as_str()),
-            r.evaluated,
-            r.nonconformities,
-            r.indeterminate,
-            e(r.reason.as_deref().unwrap_or(""))
+            Some(r.status.key()),
+            &[
+                Cell::Html(format!("<code>{}</code> {}", e(&r.id), e(&r.title))),
+                Cell::Text(&r.entity_type),
+                Cell::Text(&r.severity.to_string()),
+                Cell::Html(format!(
+                    "<span class=\"badge\">{}</span>",
+                    e(r.status.as_str())
+                )),
+                Cell::Num(r.evaluated as u64),
+                Cell::Num(r.nonconformities as u64),
+                Cell::Num(r.indeterminate as u64),
+                Cell::Text(r.reason.as_deref().unwrap_or("")),
+            ],
         )?;
     }
-    writeln!(out, "</tbody>\n</table>\n<h3>Evidence</h3>")?;
-    writeln!(out, "<table>\n<thead><tr><th>Entity type</th><th>Entities</th><th>State</th><th>Reason</th></tr></thead>\n<tbody>")?;
+    table_end(out)?;
+    writeln!(out, "<h3>Evidence</h3>")?;
+    table_head(out, &["Entity type", "Entities", "State", "Reason"])?;
     for t in &a.evidence {
         let (state, reason) = match &t.coverage {
             crate::evaluate::coverage::Coverage::Complete => ("complete", ""),
             crate::evaluate::coverage::Coverage::Incomplete(r) => ("incomplete", r.as_str()),
             crate::evaluate::coverage::Coverage::Missing(r) => ("missing", r.as_str()),
         };
-        writeln!(
+        table_row(
             out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td>{state}</td><td>{}</td></tr>",
-            e(&t.entity_type),
-            t.entities,
-            e(reason)
+            None,
+            &[
+                Cell::Text(&t.entity_type),
+                Cell::Num(t.entities as u64),
+                Cell::Text(state),
+                Cell::Text(reason),
+            ],
         )?;
     }
-    writeln!(out, "</tbody>\n</table>\n<h3>Sources</h3>")?;
-    writeln!(out, "<table>\n<thead><tr><th>Source</th><th>Kind</th><th>Status</th><th>Records</th><th>Collected</th><th>Error</th></tr></thead>\n<tbody>")?;
+    table_end(out)?;
+    writeln!(out, "<h3>Sources</h3>")?;
+    table_head(
+        out,
+        &["Source", "Kind", "Status", "Records", "Collected", "Error"],
+    )?;
     for s in &a.sources {
-        writeln!(
+        table_row(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-            e(&s.name),
-            e(&s.kind),
-            e(&format!("{:?}", s.status).to_lowercase()),
-            s.records,
-            e(&s.collected_at),
-            e(s.error.as_deref().unwrap_or(""))
+            None,
+            &[
+                Cell::Text(&s.name),
+                Cell::Text(&s.kind),
+                Cell::Text(&format!("{:?}", s.status).to_lowercase()),
+                Cell::Num(s.records),
+                Cell::Text(&s.collected_at),
+                Cell::Text(s.error.as_deref().unwrap_or("")),
+            ],
         )?;
     }
-    writeln!(out, "</tbody>\n</table>")?;
+    table_end(out)?;
     if !a.unreadable.is_empty() {
         writeln!(out, "<h3>Evidence that could not be read</h3>\n<ul>")?;
         for u in &a.unreadable {

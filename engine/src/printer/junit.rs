@@ -6,30 +6,12 @@
 
 use std::io::Write;
 
+use super::markup::xml_escape;
 use super::Printer;
 use crate::assessment::{Assessment, RuleResult, Status};
 use crate::finding::{Finding, FindingKind};
 
 pub struct JunitPrinter;
-
-/// Escapes text for XML content and attribute values, dropping characters XML 1.0 forbids.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// One testcase: what the rule concluded about one requirement.
 struct Case<'a> {
@@ -219,15 +201,5 @@ impl Printer for JunitPrinter {
             writeln!(out, "  </testsuite>")?;
         }
         writeln!(out, "</testsuites>")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_and_drops_what_xml_forbids() {
-        assert_eq!(xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
     }
 }

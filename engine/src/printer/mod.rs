@@ -7,6 +7,7 @@ mod findings_csv;
 mod html;
 mod json;
 mod junit;
+pub mod markup;
 mod oscal;
 pub mod pack_diff;
 mod sarif;

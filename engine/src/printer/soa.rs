@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::markup::{html_escape, table_end, table_head, table_row, Cell};
 use crate::soa::Soa;
 
 /// Neutralises spreadsheet formula injection: a cell starting with `=`, `+`, `-`, `@`, tab or
@@ -43,22 +44,6 @@ pub fn soa_csv(s: &Soa, out: &mut dyn Write) -> std::io::Result<()> {
     w.flush()
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 pub fn soa_html(s: &Soa, out: &mut dyn Write) -> std::io::Result<()> {
     let e = html_escape;
     writeln!(
@@ -86,20 +71,33 @@ pub fn soa_html(s: &Soa, out: &mut dyn Write) -> std::io::Result<()> {
         e(&s.pack),
         e(&s.snapshot)
     )?;
-    writeln!(out, "<table>\n<thead><tr><th>Control</th><th>Title</th><th>Applicable</th><th>Justification</th><th>Status</th><th>Rules</th><th>Open findings</th></tr></thead>\n<tbody>")?;
+    table_head(
+        out,
+        &[
+            "Control",
+            "Title",
+            "Applicable",
+            "Justification",
+            "Status",
+            "Rules",
+            "Open findings",
+        ],
+    )?;
     for c in &s.controls {
-        writeln!(
+        table_row(
             out,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&c.status),
-            e(&c.control),
-            e(&c.title),
-            if c.applicable { "yes" } else { "no" },
-            e(&c.justification),
-            e(&c.status.replace('_', " ")),
-            e(&c.rules.join(", ")),
-            c.open_findings
+            Some(&c.status),
+            &[
+                Cell::Text(&c.control),
+                Cell::Text(&c.title),
+                Cell::Text(if c.applicable { "yes" } else { "no" }),
+                Cell::Text(&c.justification),
+                Cell::Text(&c.status.replace('_', " ")),
+                Cell::Text(&c.rules.join(", ")),
+                Cell::Html(c.open_findings.to_string()),
+            ],
         )?;
     }
-    writeln!(out, "</tbody>\n</table>\n</body>\n</html>")
+    table_end(out)?;
+    writeln!(out, "</body>\n</html>")
 }

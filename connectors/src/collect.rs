@@ -72,7 +72,7 @@ struct Run {
 }
 
 async fn run_source(source: &SourcePlan, bars: &Bars) -> Run {
-    let started_at = now();
+    let started_at = source.exported_at.unwrap_or_else(now);
     let progress = bars.source(&source.name);
     let mut collected = Collected::default();
     let http = match &source.http {
@@ -110,7 +110,7 @@ async fn run_source(source: &SourcePlan, bars: &Bars) -> Run {
     progress.finish(status);
     Run {
         started_at,
-        finished_at: now(),
+        finished_at: source.exported_at.unwrap_or_else(now),
         collected,
     }
 }
@@ -152,6 +152,18 @@ pub async fn collect(plan: Plan, opts: &CollectOptions) -> Result<CollectReport,
         .join(format!("{stamp}-{}", &id[..id.len().min(12)]));
     if dir.exists() {
         let _ = std::fs::remove_dir_all(&staging);
+        if same_snapshot(&dir, &manifest.snapshot_id) {
+            tracing::info!(
+                "snapshot {} is already in {}: the exports have not changed",
+                manifest.snapshot_id,
+                dir.display()
+            );
+            return Ok(CollectReport {
+                dir,
+                manifest,
+                sources,
+            });
+        }
         return Err(CollectError::Exists(dir.display().to_string()));
     }
     std::fs::rename(&staging, &dir).map_err(|source| CollectError::Fs {
@@ -171,6 +183,17 @@ pub async fn collect(plan: Plan, opts: &CollectOptions) -> Result<CollectReport,
     })
 }
 
+/// The snapshot's creation time: the latest `exported_at` when every source is a saved
+/// export with its time recorded (the same exports make the same snapshot), else the clock.
+fn created_at(plan: &Plan) -> i64 {
+    plan.sources
+        .iter()
+        .map(|s| s.exported_at)
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|times| times.into_iter().max())
+        .unwrap_or_else(now)
+}
+
 fn listed(problems: &[String]) -> String {
     let mut s = problems
         .iter()
@@ -182,6 +205,14 @@ fn listed(problems: &[String]) -> String {
         s.push_str(&format!("; and {} more", problems.len() - LISTED));
     }
     s
+}
+
+/// Whether `dir` holds the snapshot `id` already (the same saved exports collected again).
+fn same_snapshot(dir: &Path, id: &str) -> bool {
+    std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .and_then(|b| conform_engine::snapshot::parse_manifest(&b).ok())
+        .is_some_and(|m| m.snapshot_id == id)
 }
 
 fn previous_organization(out: &Path) -> Option<String> {
@@ -309,6 +340,6 @@ fn write_snapshot(
             );
             "unnamed organisation".to_string()
         });
-    let manifest = writer.finish(&organization, &format_rfc3339(now()))?;
+    let manifest = writer.finish(&organization, &format_rfc3339(created_at(plan)))?;
     Ok((manifest, summaries))
 }

@@ -57,7 +57,7 @@ pub fn kinds() -> [&'static KindSpec; 5] {
     ]
 }
 
-const COMMON_KEYS: &[&str] = &["kind", "mapping", "mapping_file", "provides"];
+const COMMON_KEYS: &[&str] = &["kind", "mapping", "mapping_file", "provides", "exported_at"];
 const HTTP_KEYS: &[&str] = &[
     "url",
     "offline_dir",
@@ -85,6 +85,10 @@ pub struct SourcePlan {
     pub mapping: Mapping,
     pub provides: Vec<String>,
     pub offline_dir: Option<PathBuf>,
+    /// `exported_at`: when the saved export was taken (offline sources only), in seconds since
+    /// the epoch. It is the source's collection window instead of the clock, so the same
+    /// exports always make the same snapshot.
+    pub exported_at: Option<i64>,
     pub http: Option<(HttpSettings, Auth)>,
     pub redactor: Redactor,
 }
@@ -405,6 +409,26 @@ fn source_plan(
         offline: offline_dir.is_some(),
     };
     let connector = (spec.build)(&input).map_err(|es| errors.extend(es)).ok();
+    let exported_at = match keep(get_str(name, t, "exported_at"), &mut errors) {
+        None => None,
+        Some(_) if spec.http && offline_dir.is_none() => {
+            errors.push(ConfigError::new(
+                name,
+                "`exported_at` is for saved exports only (`offline_dir`, or kind `files`): an online collection is timed by the clock",
+            ));
+            None
+        }
+        Some(text) => match conform_engine::time::parse_rfc3339(&text) {
+            Some(t) => Some(t),
+            None => {
+                errors.push(ConfigError::new(
+                    name,
+                    format!("`exported_at` `{text}` is not an RFC 3339 time such as \"2026-11-20T06:00:00Z\""),
+                ));
+                None
+            }
+        },
+    };
     let provides_cfg = keep(get_list(name, t, "provides"), &mut errors);
     if let Some(p) = &provides_cfg {
         for ty in p {
@@ -427,6 +451,7 @@ fn source_plan(
         mapping,
         provides,
         offline_dir,
+        exported_at,
         http: auth.map(|a| (settings, a)),
         redactor,
     })

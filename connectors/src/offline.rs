@@ -20,7 +20,7 @@ use crate::http::paging::{compact, parse_page, Dedup, Paging, StreamOutput, Stre
 use crate::progress::Progress;
 
 /// Orders `issues-2.json` before `issues-10.json`.
-fn natural_key(name: &str) -> Vec<(String, u64)> {
+pub(crate) fn natural_key(name: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut digits = String::new();

@@ -204,14 +204,14 @@ async fn files_csv_and_json_with_a_mapping() {
     );
 }
 
-/// `fixtures/connectors/demo-offline/conform.toml`: the demo organisation's Jira, ServiceNow
-/// CMDB and register evidence from raw vendor exports, with Northwind's custom fields mapped
+/// `fixtures/demo/conform.toml`: the demo organisation's Jira, ServiceNow CMDB and
+/// register evidence (among its other sources) from raw vendor exports, with Northwind's custom fields mapped
 /// in the configuration. (Its entities were checked equal, with the same record hashes, to
 /// the generated demo's; the one difference is the register's deliberately invalid risk
 /// level, reported here at collection.)
 #[tokio::test]
 async fn the_demo_organisation_from_raw_vendor_exports() {
-    let dir = fixtures().join("demo-offline");
+    let dir = fixtures().join("../demo");
     let text = std::fs::read_to_string(dir.join("conform.toml")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let plan = conform_connectors::plan(&support::sources(&text), &dir, &[]).unwrap();

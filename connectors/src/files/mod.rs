@@ -7,10 +7,16 @@
 //!   `records` JSONPath selects (`records = "$.data.items[*]"`).
 //! - JSON Lines: one record per line.
 //!
+//! `path` is one file, a directory (its `.csv`, `.json`, `.jsonl` and `.ndjson` files in
+//! natural order: `users-2.json` before `users-10.json`) or a list of those; every file is read
+//! in its own format (by extension unless `format` is set) into the one stream. Paths in
+//! messages are shown as configured (relative to conform.toml), so a snapshot does not depend on
+//! where the repository is checked out.
+//!
 //! Every record is written compactly to the snapshot; a row or line that cannot be read is
 //! reported with its line number and the rest is imported.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -38,9 +44,16 @@ enum Format {
     JsonLines,
 }
 
+/// One configured `path` entry: where it is, and how messages show it.
+struct Input {
+    full: PathBuf,
+    shown: String,
+}
+
 struct Files {
-    path: PathBuf,
-    format: Format,
+    inputs: Vec<Input>,
+    /// `format`: every file in this format; else each by its extension.
+    format: Option<Format>,
     records: Option<Query>,
     stream: String,
     delimiter: u8,
@@ -56,42 +69,66 @@ fn build(input: &KindInput<'_>) -> Result<Arc<dyn Connector>, Vec<ConfigError>> 
             .ok()
             .flatten()
     };
-    let path = get("path");
     let format = get("format");
     let records = get("records");
     let stream = get("stream").unwrap_or_else(|| "records".into());
     let delimiter = get("delimiter");
-    let Some(path) = path else {
+    let paths = match t.get("path") {
+        None => None,
+        Some(toml::Value::String(p)) => Some(vec![p.clone()]),
+        Some(_) => crate::config::get_list(name, t, "path")
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten(),
+    };
+    let Some(paths) = paths.filter(|p| !p.is_empty()) else {
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         errors.push(ConfigError::new(
             name,
-            "`path` is missing (the file to import)",
+            "`path` is missing (the file, directory or list of them to import)",
         ));
         return Err(errors);
     };
-    let full = {
-        let p = PathBuf::from(&path);
-        if p.is_absolute() {
-            p
-        } else {
-            input.base_dir.join(p)
-        }
+    let inputs: Vec<Input> = paths
+        .into_iter()
+        .map(|p| {
+            let full = PathBuf::from(&p);
+            let full = if full.is_absolute() {
+                full
+            } else {
+                input.base_dir.join(full)
+            };
+            Input { full, shown: p }
+        })
+        .collect();
+    let format = match format.as_deref() {
+        None => None,
+        Some(f) => match format_named(f) {
+            Some(f) => Some(f),
+            None => {
+                errors.push(ConfigError::new(
+                    name,
+                    format!("`format` `{f}` is not `csv`, `json` or `jsonl`"),
+                ));
+                None
+            }
+        },
     };
-    let ext = full
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let format = match format.as_deref().unwrap_or(ext.as_str()) {
-        "csv" => Some(Format::Csv),
-        "json" => Some(Format::Json),
-        "jsonl" | "ndjson" => Some(Format::JsonLines),
-        other => {
-            errors.push(ConfigError::new(
-                name,
-                format!("`format` `{other}` is not `csv`, `json` or `jsonl` (set `format`)"),
-            ));
-            None
+    if format.is_none() {
+        for i in &inputs {
+            if !i.full.is_dir() && format_of(&i.full).is_none() {
+                errors.push(ConfigError::new(
+                    name,
+                    format!(
+                        "`{}`: cannot tell the format from the extension: it is not `csv`, `json` or `jsonl` (set `format`)",
+                        i.shown
+                    ),
+                ));
+            }
         }
-    };
+    }
     let records = records.and_then(|r| {
         Query::compile(&r)
             .map_err(|e| errors.push(ConfigError::new(name, format!("`records`: {e}"))))
@@ -109,44 +146,105 @@ fn build(input: &KindInput<'_>) -> Result<Arc<dyn Connector>, Vec<ConfigError>> 
             b','
         }
     };
-    match (format, errors.is_empty()) {
-        (Some(format), true) => Ok(Arc::new(Files {
-            path: full,
+    if errors.is_empty() {
+        Ok(Arc::new(Files {
+            inputs,
             format,
             records,
             stream,
             delimiter,
-        })),
-        _ => Err(errors),
+        }))
+    } else {
+        Err(errors)
     }
 }
 
+fn format_named(name: &str) -> Option<Format> {
+    match name {
+        "csv" => Some(Format::Csv),
+        "json" => Some(Format::Json),
+        "jsonl" | "ndjson" => Some(Format::JsonLines),
+        _ => None,
+    }
+}
+
+fn format_of(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    format_named(&ext)
+}
+
 impl Files {
+    /// Every configured file, directories expanded, in order.
+    fn files(&self) -> Result<Vec<(PathBuf, String)>, String> {
+        let mut out = Vec::new();
+        for i in &self.inputs {
+            if !i.full.is_dir() {
+                out.push((i.full.clone(), i.shown.clone()));
+                continue;
+            }
+            let entries = std::fs::read_dir(&i.full)
+                .map_err(|e| format!("cannot read directory `{}`: {e}", i.shown))?;
+            let mut found: Vec<(String, PathBuf)> = entries
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .filter(|(_, p)| p.is_file() && format_of(p).is_some())
+                .collect();
+            found.sort_by_key(|(n, _)| crate::offline::natural_key(n));
+            let base = i.shown.trim_end_matches('/');
+            out.extend(found.into_iter().map(|(n, p)| (p, format!("{base}/{n}"))));
+        }
+        Ok(out)
+    }
+
     fn read(&self) -> Collected {
         let mut c = Collected::default();
-        let shown = self.path.display().to_string();
-        let bytes = match std::fs::read(&self.path) {
-            Ok(b) => b,
+        let files = match self.files() {
+            Ok(f) => f,
             Err(e) => {
-                c.fatal = Some(format!("cannot read `{shown}`: {e}"));
+                c.fatal = Some(e);
                 return c;
             }
         };
+        for (path, shown) in files {
+            let format = self.format.or_else(|| format_of(&path));
+            let read = match std::fs::read(&path) {
+                Ok(bytes) => self.read_file(&bytes, &shown, format.unwrap_or(Format::Json)),
+                Err(e) => Err(format!("cannot read `{shown}`: {e}")),
+            };
+            match read {
+                Ok((records, errors)) => {
+                    c.records.extend(records.into_iter().map(|bytes| RawRecord {
+                        stream: self.stream.clone(),
+                        bytes,
+                    }));
+                    c.errors.extend(errors);
+                }
+                Err(e) if c.fatal.is_none() => c.fatal = Some(e),
+                Err(e) => c.errors.push(e),
+            }
+        }
+        c
+    }
+
+    /// The records of one file and the lines that could not be read, or why nothing could.
+    fn read_file(
+        &self,
+        bytes: &[u8],
+        shown: &str,
+        format: Format,
+    ) -> Result<(Vec<Vec<u8>>, Vec<String>), String> {
         let mut lines: Vec<Vec<u8>> = Vec::new();
         let mut push = |bytes: Vec<u8>| lines.push(bytes);
         let mut errors = Vec::new();
-        match self.format {
+        match format {
             Format::Csv => {
                 let mut rdr = csv::ReaderBuilder::new()
                     .delimiter(self.delimiter)
                     .flexible(false)
-                    .from_reader(bytes.as_slice());
+                    .from_reader(bytes);
                 let headers = match rdr.headers() {
                     Ok(h) => h.clone(),
-                    Err(e) => {
-                        c.fatal = Some(format!("`{shown}`: cannot read the header row: {e}"));
-                        return c;
-                    }
+                    Err(e) => return Err(format!("`{shown}`: cannot read the header row: {e}")),
                 };
                 for row in rdr.records() {
                     match row {
@@ -166,7 +264,7 @@ impl Files {
                 }
             }
             Format::JsonLines => {
-                for (i, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+                for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
                     if line.trim().is_empty() {
                         continue;
                     }
@@ -178,20 +276,16 @@ impl Files {
                     }
                 }
             }
-            Format::Json => match serde_json::from_slice::<Value>(&bytes) {
-                Err(e) => {
-                    c.fatal = Some(format!("`{shown}`: invalid JSON: {e}"));
-                    return c;
-                }
+            Format::Json => match serde_json::from_slice::<Value>(bytes) {
+                Err(e) => return Err(format!("`{shown}`: invalid JSON: {e}")),
                 Ok(doc) => {
                     let items: Vec<Value> = match (&self.records, doc) {
                         (Some(q), doc) => q.run(&doc).into_iter().cloned().collect(),
                         (None, Value::Array(items)) => items,
                         (None, _) => {
-                            c.fatal = Some(format!(
+                            return Err(format!(
                                 "`{shown}` is a JSON object: set `records` to the JSONPath of its records (e.g. \"$.items[*]\")"
-                            ));
-                            return c;
+                            ))
                         }
                     };
                     for v in items {
@@ -200,15 +294,7 @@ impl Files {
                 }
             },
         }
-        c.errors = errors;
-        c.records = lines
-            .into_iter()
-            .map(|bytes| RawRecord {
-                stream: self.stream.clone(),
-                bytes,
-            })
-            .collect();
-        c
+        Ok((lines, errors))
     }
 }
 

@@ -331,6 +331,8 @@ impl Mapping {
         for v in values {
             let key = as_text(&v).unwrap_or_else(|| v.to_string());
             match map.get(&key) {
+                // `"N/A" = ""`: a vendor's placeholder for nothing is no value.
+                Some(Value::String(m)) if m.is_empty() => {}
                 Some(m) => out.push(m.clone()),
                 None => match alt.unmapped {
                     Unmapped::Error => {

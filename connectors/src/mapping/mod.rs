@@ -453,7 +453,7 @@ fn check_field(f: &Field, a: &AttrDef, maps: &BTreeMap<String, ValueMap>) -> Vec
                     "value map `{name}` does not exist (add `[maps.{name}]`)"
                 )),
                 Some(m) => {
-                    for v in m.values() {
+                    for v in m.values().filter(|v| v.as_str() != Some("")) {
                         check(v, &format!("value map `{name}`:"), &mut errors);
                     }
                 }

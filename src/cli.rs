@@ -26,6 +26,8 @@ pub enum Command {
     Assess(AssessArgs),
     /// Collect evidence from the configured sources into a new snapshot
     Collect(crate::commands::collect::CollectArgs),
+    /// Collect evidence, then assess the new snapshot (the whole job of a pipeline)
+    Run(crate::commands::run::RunArgs),
     /// Explain one finding: rule text, which parts of its condition held, values, source record
     Explain(ExplainArgs),
     /// Export reports for auditors

@@ -6,6 +6,7 @@ mod config;
 mod error;
 mod exit;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("CONFORM_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .init();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
             Command::Assess(args) => commands::assess::run(args, &config, &mut out),
             Command::Collect(args) => commands::collect::run(args, &config, &mut out),
+            Command::Run(args) => commands::run::run(args, &config, &mut out),
             Command::Explain(args) => commands::explain::run(args, &config, &mut out),
             Command::Export(cmd) => commands::export::run(cmd, &config, &mut out),
             Command::Policy(cmd) => commands::policy::run(cmd, &config, &mut out),

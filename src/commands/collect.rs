@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use conform_connectors::{collect_blocking, CollectOptions};
+use conform_connectors::{collect_blocking, CollectOptions, CollectReport};
 
 use crate::config::Config;
 use crate::error::{chain, CliError};
@@ -32,6 +32,13 @@ pub struct CollectArgs {
 /// snapshot went and how each source fared. Exit 0 once the snapshot is written; exit 2 for
 /// a configuration error (nothing is collected then).
 pub fn run(args: &CollectArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let report = collect(args, config)?;
+    print_summary(&report, out)?;
+    Ok(Exit::Success)
+}
+
+/// Collects the selected sources into a new snapshot (see [`run`]).
+pub fn collect(args: &CollectArgs, config: &Config) -> Result<CollectReport, CliError> {
     let dir = args
         .out
         .clone()
@@ -49,7 +56,11 @@ pub fn run(args: &CollectArgs, config: &Config, out: &mut dyn Write) -> Result<E
         progress: !args.quiet,
         organization: args.organization.clone(),
     };
-    let report = collect_blocking(plan, &opts).map_err(|e| CliError::Input(chain(&e)))?;
+    collect_blocking(plan, &opts).map_err(|e| CliError::Input(chain(&e)))
+}
+
+/// Where the snapshot went and how each source fared.
+pub fn print_summary(report: &CollectReport, out: &mut dyn Write) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::Input(format!("cannot write output: {e}"));
     writeln!(out, "snapshot {}", report.dir.display()).map_err(io)?;
     writeln!(out, "id       {}", report.manifest.snapshot_id).map_err(io)?;
@@ -78,5 +89,5 @@ pub fn run(args: &CollectArgs, config: &Config, out: &mut dyn Write) -> Result<E
             writeln!(out, "{:width$}  {e}", "").map_err(io)?;
         }
     }
-    Ok(Exit::Success)
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod export;
 pub mod gate;
 pub mod keygen;
 pub mod policy;
+pub mod run;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

@@ -94,6 +94,13 @@ pub enum FailOn {
 pub struct AssessArgs {
     #[command(flatten)]
     pub inputs: InputArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How an assessment is reported (`assess`, `run`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ReportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -209,6 +216,13 @@ pub struct InputArgs {
     /// A snapshot directory, or a directory of snapshots (the newest is used)
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
+    #[command(flatten)]
+    pub pack: PackArgs,
+}
+
+/// The pack, the instant and the evaluator of an assessment (every command that assesses).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PackArgs {
     /// The policy pack directory
     #[arg(long, value_name = "DIR")]
     pub pack: Option<PathBuf>,

@@ -19,10 +19,10 @@ use crate::exit::Exit;
 pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     let inputs = super::load_inputs(&args.inputs, config)?;
     let assessment = inputs.assess()?;
-    let pack_dir = super::pack_dir(args.inputs.pack.as_deref(), config);
-    let printer = printer(args.format, &inputs.pack, &pack_dir);
+    let pack_dir = super::pack_dir(args.inputs.pack.pack.as_deref(), config);
+    let printer = printer(args.report.format, &inputs.pack, &pack_dir);
     print(printer.as_ref(), &assessment, out)?;
-    Ok(exit_for(&assessment, args.fail_on.map(severity)))
+    Ok(exit_for(&assessment, args.report.fail_on.map(severity)))
 }
 
 /// The severity a `--fail-on` value names.

@@ -49,7 +49,7 @@ fn snapshot_files(
 pub fn run(args: &BundleArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     let key = args.key.as_deref().map(read_key).transpose()?;
     let inputs = crate::commands::load_inputs(&args.inputs, config)?;
-    let pack_dir = crate::commands::pack_dir(args.inputs.pack.as_deref(), config);
+    let pack_dir = crate::commands::pack_dir(args.inputs.pack.pack.as_deref(), config);
     let pack_files =
         conform_engine::fs::load_pack(&pack_dir).map_err(|e| CliError::Input(chain(&e)))?;
     if conform_engine::pack::digest(&pack_files) != inputs.pack.digest {

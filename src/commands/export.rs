@@ -52,7 +52,7 @@ fn report(
 ) -> Result<(), CliError> {
     let i = super::load_inputs(&args.inputs, config)?;
     let assessment = i.assess()?;
-    let pack_dir = super::pack_dir(args.inputs.pack.as_deref(), config);
+    let pack_dir = super::pack_dir(args.inputs.pack.pack.as_deref(), config);
     let printer = super::assess::printer(format, &i.pack, &pack_dir);
     emit(&args.out, out, |w| printer.print(&assessment, w))
 }

@@ -176,7 +176,7 @@ pub fn run(args: &GateArgs, config: &Config, out: &mut dyn Write) -> Result<Exit
                 writeln!(out)
             }
             GateFormat::Sarif => {
-                let pack_dir = crate::commands::pack_dir(args.inputs.pack.as_deref(), config);
+                let pack_dir = crate::commands::pack_dir(args.inputs.pack.pack.as_deref(), config);
                 SarifPrinter::new(&repo_relative(&pack_dir), RuleInfo::of_pack(&inputs.pack))
                     .print(&g.assessment, out)
             }

@@ -66,9 +66,9 @@ impl Inputs {
 /// pack) before reading the evidence.
 pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inputs, CliError> {
     let (pack, evidence, at) = (
-        args.pack.as_deref(),
+        args.pack.pack.as_deref(),
         args.evidence.as_deref(),
-        args.at.as_deref(),
+        args.pack.at.as_deref(),
     );
     use conform_engine::time::parse_rfc3339;
     let requested_at = match at {
@@ -119,7 +119,7 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         snapshot_dir,
         at,
         params,
-        evaluator: match args.evaluator {
+        evaluator: match args.pack.evaluator {
             crate::cli::Evaluator::Compiled => {
                 conform_engine::evaluate::evaluator::EvaluatorKind::Compiled
             }

@@ -4,22 +4,15 @@ use std::io::Write;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    escape(s, false)
 }
 
 /// Escapes text for XML content and attribute values, dropping characters XML 1.0 forbids.
 pub fn xml_escape(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, xml: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,10 +20,11 @@ pub fn xml_escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            '\'' if xml => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' if xml => out.push_str("&#10;"),
+            '\t' | '\r' if xml => out.push(' '),
+            c if xml && ((c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}') => {}
             c => out.push(c),
         }
     }

@@ -81,14 +81,16 @@ fn every_planted_nonconformity_is_found_and_traceable() {
 fn collecting_the_exports_reproduces_the_committed_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("evidence");
-    let run = conform(&[
-        "--config",
-        "fixtures/demo/conform.toml",
-        "collect",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let collect = || {
+        let args = [
+            "--config",
+            "fixtures/demo/conform.toml",
+            "collect",
+            "--quiet",
+        ];
+        conform(&[&args[..], &["--out", out.to_str().unwrap()]].concat())
+    };
+    let run = collect();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = run.stdout.replace(out.to_str().unwrap(), "<out>");
     insta::assert_snapshot!("demo_collect", summary);
@@ -111,14 +113,7 @@ fn collecting_the_exports_reproduces_the_committed_snapshot() {
         );
     }
     // The same exports again: the same snapshot, found in place.
-    let again = conform(&[
-        "--config",
-        "fixtures/demo/conform.toml",
-        "collect",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let again = collect();
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.stdout, run.stdout);
 }

@@ -110,6 +110,11 @@ fn stage_table(out: &mut String, runs: &[Measurement]) {
     row(out, "**end to end**", &|r: &EngineRun| {
         (r.total_secs(), r.peak_bytes())
     });
+    row(
+        out,
+        "**end to end without the free (as `conform assess` runs)**",
+        &|r: &EngineRun| (r.total_secs_without_free(), r.peak_bytes()),
+    );
 }
 
 fn reference_table(out: &mut String, runs: &[Measurement]) {
@@ -308,6 +313,9 @@ fn targets(out: &mut String, sizes: &[SizeResult]) {
     let ratio = all.subset.total_secs() / all.baseline.total_secs().max(1e-9);
     let bytes = all.full.peak_bytes().max(one.full.peak_bytes()) as f64 / n.max(1) as f64;
     let speedup = one.full.total_secs() / all.full.total_secs().max(1e-9);
+    let e2e_cli = per(all.full.total_secs_without_free(), all.threads, n);
+    let speedup_cli =
+        one.full.total_secs_without_free() / all.full.total_secs_without_free().max(1e-9);
     let _ = writeln!(
         out,
         "## Targets ({}, full pack; {} threads unless said)\n",
@@ -315,11 +323,13 @@ fn targets(out: &mut String, sizes: &[SizeResult]) {
     );
     let _ = writeln!(
         out,
-        "| target | measured | |\n|---|---:|---|\n| end to end ≤ 3 µs per entity per core | {e2e:.2} | {} |\n| ≤ 8× the hand-written reference (5 rules, end to end) | {ratio:.1}× | {} |\n| peak memory ≤ 2 KiB per entity | {bytes:.0} B | {} |\n| {} threads ≥ 1.8× one thread | {speedup:.2}× | {} |",
+        "| target | measured | |\n|---|---:|---|\n| end to end ≤ 3 µs per entity per core | {e2e:.2} | {} |\n| — without the free `conform assess` skips | {e2e_cli:.2} | {} |\n| ≤ 8× the hand-written reference (5 rules, end to end) | {ratio:.1}× | {} |\n| peak memory ≤ 2 KiB per entity | {bytes:.0} B | {} |\n| {} threads ≥ 1.8× one thread | {speedup:.2}× | {} |\n| — without the free | {speedup_cli:.2}× | {} |",
         verdict(e2e <= 3.0),
+        verdict(e2e_cli <= 3.0),
         verdict(ratio <= 8.0),
         verdict(bytes <= 2048.0),
         all.threads,
         verdict(speedup >= 1.8),
+        verdict(speedup_cli >= 1.8),
     );
 }

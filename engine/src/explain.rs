@@ -139,9 +139,7 @@ pub fn explain(
     let ti = rule.type_index;
     let entity = prepared
         .store
-        .index
-        .get(&(ti, finding.entity.id.clone()))
-        .copied();
+        .find(&snapshot.entities, ti, &finding.entity.id);
     let conjuncts = match entity {
         Some(ei) => conjuncts(rule, &prepared.store, ei, &prepared.rules_context),
         None => Err("the entity is not in the evidence".to_string()),

@@ -602,9 +602,9 @@ impl<'a> RunContext<'a> {
                 name: e.name.clone(),
             },
             evidence: EvidenceRef {
-                source: e.provenance.source.clone(),
+                source: e.provenance.source.to_string(),
                 record_id: e.provenance.record_id.clone(),
-                record_sha256: e.provenance.record_sha256.clone(),
+                record_sha256: e.provenance.record_sha256.to_hex(),
                 snapshot: self.snapshot.manifest.snapshot_id.clone(),
                 collected_at: format_rfc3339(e.provenance.collected_at),
             },

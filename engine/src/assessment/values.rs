@@ -36,8 +36,8 @@ fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Val
     let Some(ti) = entity_type_index(target) else {
         return Value::Null;
     };
-    match ctx.store.index.get(&(ti, id.clone())) {
-        Some(&i) => resource_path(rest, &ctx.snapshot.entities[i], ctx),
+    match ctx.store.find(&ctx.snapshot.entities, ti, id) {
+        Some(i) => resource_path(rest, &ctx.snapshot.entities[i], ctx),
         None => Value::String(format!(
             "(no {} `{id}` in the evidence)",
             ENTITY_TYPES[ti].name

@@ -140,7 +140,7 @@ fn entities(rng: &mut Rng, n: usize) -> Vec<EvidenceEntity> {
                 provenance: Provenance {
                     source: "generated".into(),
                     record_id: k.to_string(),
-                    record_sha256: "0".repeat(64),
+                    record_sha256: Default::default(),
                     collected_at: NOW,
                 },
                 attrs,

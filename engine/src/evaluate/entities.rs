@@ -1,7 +1,7 @@
 //! Cedar entities built once from a snapshot, through Cedar's Rust API (never its entity
 //! JSON), and shared read-only by every rayon worker.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
 
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
@@ -16,10 +16,21 @@ pub struct EntityStore {
     pub uids: Vec<EntityUid>,
     /// Snapshot entity indices by entity type index, in snapshot order.
     pub by_type: Vec<Vec<usize>>,
-    /// (type index, id) -> snapshot entity index.
-    pub index: HashMap<(usize, String), usize>,
     /// The pack's policies compiled, when the compiled evaluator is used.
     pub compiled: super::evaluator::CompiledPolicies,
+}
+
+impl EntityStore {
+    /// The index in `snapshot_entities` (the entities the store was built from, sorted by
+    /// (type, id)) of the entity of type `ti` with id `id`: a binary search in the type's
+    /// entities, instead of a `(type, id)` hash map of every entity (a `String` key each).
+    pub fn find(&self, snapshot_entities: &[EvidenceEntity], ti: usize, id: &str) -> Option<usize> {
+        super::native::SnapshotView {
+            entities: snapshot_entities,
+            by_type: &self.by_type,
+        }
+        .find(ti, id)
+    }
 }
 
 /// The Cedar type names of the model's entity types, by type index.
@@ -71,7 +82,6 @@ pub fn build(
 ) -> (EntityStore, Vec<Unreadable>) {
     let mut by_type = vec![Vec::new(); ENTITY_TYPES.len()];
     let mut uids = Vec::with_capacity(snapshot_entities.len());
-    let mut index = HashMap::with_capacity(snapshot_entities.len());
     let mut cedar = Vec::with_capacity(snapshot_entities.len());
     let mut problems = Vec::new();
     for (i, e) in snapshot_entities.iter().enumerate() {
@@ -99,12 +109,11 @@ pub fn build(
             Ok(entity) => {
                 cedar.push(entity);
                 by_type[e.type_index].push(i);
-                index.insert((e.type_index, e.id.clone()), i);
             }
             Err(err) => problems.push(Unreadable {
                 file: crate::snapshot::entities_path(&e.provenance.source),
                 line: None,
-                source: e.provenance.source.clone(),
+                source: e.provenance.source.to_string(),
                 entity_type: Some(def.name.to_string()),
                 error: format!("{} `{}`: {err}", def.name, e.id),
             }),
@@ -122,7 +131,6 @@ pub fn build(
                 error: format!("cannot build the entity store: {err}"),
             });
             by_type.iter_mut().for_each(Vec::clear);
-            index.clear();
             Entities::empty()
         }
     };
@@ -131,7 +139,6 @@ pub fn build(
             entities,
             uids,
             by_type,
-            index,
             compiled: Default::default(),
         },
         problems,
@@ -139,21 +146,22 @@ pub fn build(
 }
 
 /// The store without Cedar entities or uids, for the compiled evaluator: only the entity
-/// indices by type and by (type, id). Cedar refuses none of the entities the model builds
+/// indices by type. Cedar refuses none of the entities the model builds
 /// (attributes are booleans, longs, strings, uids and sets of them), so the entities are the
 /// same as [`build`]'s.
 pub fn index_only(snapshot_entities: &[EvidenceEntity]) -> EntityStore {
-    let mut by_type = vec![Vec::new(); ENTITY_TYPES.len()];
-    let mut index = HashMap::with_capacity(snapshot_entities.len());
+    let mut counts = vec![0usize; ENTITY_TYPES.len()];
+    for e in snapshot_entities {
+        counts[e.type_index] += 1;
+    }
+    let mut by_type: Vec<Vec<usize>> = counts.into_iter().map(Vec::with_capacity).collect();
     for (i, e) in snapshot_entities.iter().enumerate() {
         by_type[e.type_index].push(i);
-        index.insert((e.type_index, e.id.clone()), i);
     }
     EntityStore {
         entities: Entities::empty(),
         uids: Vec::new(),
         by_type,
-        index,
         compiled: Default::default(),
     }
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::value::{parse_entity_line, EntityLineError};
+use crate::model::value::{parse_entity_line, EntityLineError, SourceName};
 use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -177,6 +177,9 @@ pub fn records_path(source: &str) -> String {
     format!("records/{source}.jsonl")
 }
 
+/// Lines parsed with one shared copy of their source's name.
+const SOURCE_CHUNK: usize = 1024;
+
 /// Reads the entities of a verified manifest. `read` returns a file's bytes by snapshot path.
 /// Every listed entity file is checked against its hash; a malformed line is recorded in
 /// [`EvidenceSnapshot::unreadable`] and skipped, and the rest is read.
@@ -233,11 +236,18 @@ pub fn read_entities(
             || sha256_hex(&bytes),
             || {
                 let at = collected_at.unwrap_or_default();
+                // one shared source name per chunk of lines: the entities share it without
+                // the threads contending on one reference count
                 lines
-                    .par_iter()
-                    .map(|&(n, line)| {
-                        parse_entity_line(line, &source.name, at)
-                            .map_err(|err| unreadable_line(&path, n + 1, line, &source.name, &err))
+                    .par_chunks(SOURCE_CHUNK)
+                    .flat_map_iter(|chunk| {
+                        let shared = SourceName::from(source.name.as_str());
+                        let path = &path;
+                        chunk.iter().map(move |&(n, line)| {
+                            parse_entity_line(line, &shared, at).map_err(|err| {
+                                unreadable_line(path, n + 1, line, &source.name, &err)
+                            })
+                        })
                     })
                     .collect::<Vec<_>>()
             },
@@ -278,7 +288,7 @@ pub fn build_model(
             unreadable.push(Unreadable {
                 file: entities_path(&e.provenance.source),
                 line: None,
-                source: e.provenance.source.clone(),
+                source: e.provenance.source.to_string(),
                 entity_type: Some(e.type_name().to_string()),
                 error: format!(
                     "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
@@ -377,31 +387,41 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
             targets[e.type_index].push(i);
         }
     }
-    for list in &mut targets {
-        list.sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
-    }
-    // (target entity index, inverse attr index, referrer id)
-    let mut found: Vec<(usize, usize, &str)> = Vec::new();
-    for e in entities.iter() {
-        for ((of, via), (tt, inv)) in &wanted {
-            if e.type_index != *of {
-                continue;
-            }
-            let ids: &[String] = match e.attrs.get(via) {
-                Some(AttrValue::Ref(id)) => std::slice::from_ref(id),
-                Some(AttrValue::RefSet(ids)) => ids,
-                _ => continue,
-            };
-            let list = &targets[*tt];
-            for id in ids {
-                let from = list.partition_point(|&i| entities[i].id.as_str() < id.as_str());
-                for &i in list[from..].iter().take_while(|&&i| entities[i].id == *id) {
-                    found.push((i, *inv, e.id.as_str()));
-                }
-            }
+    {
+        let entities = &*entities;
+        for list in &mut targets {
+            list.par_sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
         }
     }
-    found.sort_unstable();
+    // (target entity index, inverse attr index, referrer id), found on all cores
+    let targets = &targets;
+    let wanted = &wanted;
+    let shared = &*entities;
+    let mut found: Vec<(usize, usize, &str)> = shared
+        .par_iter()
+        .flat_map_iter(|e| {
+            let mut out = Vec::new();
+            for ((of, via), (tt, inv)) in wanted {
+                if e.type_index != *of {
+                    continue;
+                }
+                let ids: &[String] = match e.attrs.get(via) {
+                    Some(AttrValue::Ref(id)) => std::slice::from_ref(id),
+                    Some(AttrValue::RefSet(ids)) => ids,
+                    _ => continue,
+                };
+                let list = &targets[*tt];
+                for id in ids {
+                    let from = list.partition_point(|&i| shared[i].id.as_str() < id.as_str());
+                    for &i in list[from..].iter().take_while(|&&i| shared[i].id == *id) {
+                        out.push((i, *inv, e.id.as_str()));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    found.par_sort_unstable();
     found.dedup();
     let mut filled: Vec<(usize, usize, Vec<String>)> = Vec::new();
     for (i, inv, id) in found {
@@ -502,7 +522,7 @@ mod inverse_tests {
             provenance: Provenance {
                 source: "s".into(),
                 record_id: id.into(),
-                record_sha256: String::new(),
+                record_sha256: Default::default(),
                 collected_at: 0,
             },
             attrs,

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef};
+use super::{AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef, Sha256Digest, SourceName};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -13,7 +13,7 @@ fn fallback<T, E: de::Error>() -> Result<T, E> {
     Err(E::custom("irregular line"))
 }
 
-pub(super) fn parse(line: &str, source: &str, collected_at: i64) -> Option<EvidenceEntity> {
+pub(super) fn parse(line: &str, source: &SourceName, collected_at: i64) -> Option<EvidenceEntity> {
     let mut de = serde_json::Deserializer::from_str(line);
     let e = Line {
         source,
@@ -25,14 +25,8 @@ pub(super) fn parse(line: &str, source: &str, collected_at: i64) -> Option<Evide
     Some(e)
 }
 
-fn is_hash(h: &str) -> bool {
-    h.len() == 64
-        && h.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 struct Line<'s> {
-    source: &'s str,
+    source: &'s SourceName,
     collected_at: i64,
 }
 
@@ -86,8 +80,10 @@ impl<'de> Visitor<'de> for Line<'_> {
             !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(&idx)
         });
         let mut member_of = member_of.unwrap_or_default();
-        if !is_hash(&record.sha256) || missing || (def.member_of.is_none() && !member_of.is_empty())
-        {
+        let Some(record_sha256) = Sha256Digest::from_hex(&record.sha256) else {
+            return fallback();
+        };
+        if missing || (def.member_of.is_none() && !member_of.is_empty()) {
             return fallback();
         }
         member_of.sort();
@@ -97,9 +93,9 @@ impl<'de> Visitor<'de> for Line<'_> {
             id,
             name,
             provenance: Provenance {
-                source: self.source.to_string(),
+                source: self.source.clone(),
                 record_id: record.id,
-                record_sha256: record.sha256,
+                record_sha256,
                 collected_at: self.collected_at,
             },
             attrs,

@@ -129,6 +129,12 @@ pub fn open_indexed(path: &Path) -> Result<OpenedSnapshot, LoadSnapshotError> {
         path: dir.display().to_string(),
         source,
     };
+    if entry.path != INDEX_PATH {
+        return Err(index_err(IndexError::Malformed {
+            path: "manifest.json".into(),
+            error: format!("the index must be `{INDEX_PATH}`, not `{}`", entry.path),
+        }));
+    }
     let full = dir.join(&entry.path);
     let bytes = std::fs::read(&full).map_err(|e| {
         index_err(IndexError::Read {
@@ -220,6 +226,12 @@ impl IndexedSnapshot {
         let Some(c) = self.chunk_refs(table).get(n).cloned() else {
             return Ok(());
         };
+        if !c.path.starts_with("index/") || c.path.contains("..") {
+            return Err(IndexError::Malformed {
+                path: INDEX_PATH.to_string(),
+                error: format!("chunk path `{}` is outside `index/`", c.path),
+            });
+        }
         let bytes = std::fs::read(self.dir.join(&c.path)).map_err(|e| IndexError::Read {
             path: c.path.clone(),
             error: e.to_string(),
@@ -296,6 +308,18 @@ impl IndexedSnapshot {
             path: file.clone(),
             error,
         };
+        let stale = |error: String| IndexError::Stale {
+            entity_type: ty.clone(),
+            id: id.clone(),
+            file: file.clone(),
+            error,
+        };
+        // only the entity files of the manifest's sources are ever opened
+        let (source, at) = self
+            .sources
+            .get(file)
+            .cloned()
+            .ok_or_else(|| stale("no source of the manifest writes this file".into()))?;
         if !self.files.contains_key(file) {
             let f = File::open(self.dir.join(file)).map_err(|e| read_err(e.to_string()))?;
             self.files.insert(file.clone(), f);
@@ -320,17 +344,6 @@ impl IndexedSnapshot {
         }
         self.reads.lines += 1;
         self.reads.line_bytes += *len;
-        let stale = |error: String| IndexError::Stale {
-            entity_type: ty.clone(),
-            id: id.clone(),
-            file: file.clone(),
-            error,
-        };
-        let (source, at) = self
-            .sources
-            .get(file)
-            .cloned()
-            .ok_or_else(|| stale("no source of the manifest writes this file".into()))?;
         let text = String::from_utf8_lossy(&buf);
         let e = parse_entity_line(&text, &source, at).map_err(|err| stale(err.to_string()))?;
         if e.type_name() != ty || e.id != *id {

@@ -31,7 +31,7 @@ pub enum LoadSnapshotError {
     Index {
         path: String,
         #[source]
-        source: crate::snapshot::index::IndexError,
+        source: Box<crate::snapshot::index::IndexError>,
     },
     #[error(
         "`{0}` holds no snapshot (no `manifest.json` in it or in any folder directly below it)"

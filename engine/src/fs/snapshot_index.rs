@@ -72,6 +72,9 @@ pub(crate) fn write_index(dir: &Path, lines: Vec<IndexedLine>) -> Result<IndexRe
     })
 }
 
+/// A chunk's bytes, verified, and its line ranges.
+type VerifiedChunk = (Vec<u8>, Vec<(usize, usize)>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Table {
     Entities,
@@ -97,7 +100,7 @@ pub struct IndexedSnapshot {
     index: SnapshotIndex,
     /// entity file -> (source, collection instant)
     sources: HashMap<String, (String, i64)>,
-    chunks: HashMap<(Table, usize), (Vec<u8>, Vec<(usize, usize)>)>,
+    chunks: HashMap<(Table, usize), VerifiedChunk>,
     files: HashMap<String, File>,
     found: HashMap<(usize, String), Option<usize>>,
     entities: Vec<EvidenceEntity>,
@@ -127,7 +130,7 @@ pub fn open_indexed(path: &Path) -> Result<OpenedSnapshot, LoadSnapshotError> {
     };
     let index_err = |source| LoadSnapshotError::Index {
         path: dir.display().to_string(),
-        source,
+        source: Box::new(source),
     };
     if entry.path != INDEX_PATH {
         return Err(index_err(IndexError::Malformed {
@@ -333,11 +336,9 @@ impl IndexedSnapshot {
         let actual = sha256_hex(&buf);
         if actual != *sha {
             return Err(IndexError::LineHash {
-                entity_type: ty.clone(),
-                id: id.clone(),
+                entity: format!("{ty} `{id}`"),
                 file: file.clone(),
-                offset: *offset,
-                end: offset + len,
+                bytes: format!("{offset}..{}", offset + len),
                 expected: sha.clone(),
                 actual,
             });

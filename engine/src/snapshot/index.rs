@@ -383,13 +383,13 @@ pub enum IndexError {
         expected: String,
         actual: String,
     },
-    #[error("entity {entity_type} `{id}` in `{file}` (bytes {offset}..{end}) does not match its hash in the index (expected {expected}, found {actual}): the snapshot was modified after it was written")]
+    #[error("entity {entity} in `{file}` (bytes {bytes}) does not match its hash in the index (expected {expected}, found {actual}): the snapshot was modified after it was written")]
     LineHash {
-        entity_type: String,
-        id: String,
+        /// `Type `id``
+        entity: String,
         file: String,
-        offset: u64,
-        end: u64,
+        /// `start..end`
+        bytes: String,
         expected: String,
         actual: String,
     },

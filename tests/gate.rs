@@ -239,3 +239,267 @@ fn the_demo_service_gate_is_deterministic() {
         conform(&["gate", "--service", "Payments API"]).stdout
     );
 }
+
+mod indexed {
+    //! The gate through the snapshot index gives exactly what the gate on the whole loaded
+    //! snapshot gives, and a tampered index or touched record is refused.
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use conform_engine::fs::{
+        load_snapshot, open_indexed, OpenedSnapshot, SnapshotWriter, SourceMeta,
+    };
+    use conform_engine::gate::{gate, gate_on, GateRequest};
+    use conform_engine::pack::{ParamValue, PolicyPack};
+    use conform_engine::snapshot::SourceStatus;
+
+    use super::common::{conform, root};
+    use super::fixture;
+
+    fn pack() -> (PolicyPack, BTreeMap<String, ParamValue>) {
+        let files = conform_engine::fs::load_pack(&root().join("policies/iso-ims")).unwrap();
+        let pack = PolicyPack::build(&files).unwrap();
+        let params =
+            conform_engine::pack::params::resolve(&pack.parameters, &BTreeMap::new()).unwrap();
+        (pack, params)
+    }
+
+    /// Every Service of the snapshot (by id, name and id suffix) and an unknown one, with no
+    /// change, each change ticket (by id and key), an incident and an unknown change: the two
+    /// gates agree on the result or on the error.
+    fn assert_same_gates(snap: &Path) {
+        let (pack, params) = pack();
+        let full = load_snapshot(snap).unwrap();
+        let at = conform_engine::time::parse_rfc3339(&full.manifest.created_at).unwrap();
+        let OpenedSnapshot::Indexed(mut ix) = open_indexed(snap).unwrap() else {
+            panic!("{} has no index", snap.display());
+        };
+        let mut services = vec!["no-such-service".to_string()];
+        let mut changes = vec![None, Some("NO-SUCH-CHANGE".to_string())];
+        let text = |e: &conform_engine::model::EvidenceEntity, a: &str| match e.attr(a) {
+            Some(conform_engine::model::AttrValue::String(k)) => Some(k.clone()),
+            _ => None,
+        };
+        let mut kinds_seen = Vec::new();
+        for e in &full.entities {
+            match e.type_name() {
+                "Service" => {
+                    services.push(e.id.clone());
+                    if services.len() < 8 {
+                        services.push(e.name.clone());
+                        services.push(e.id.rsplit(':').next().unwrap().to_string());
+                    }
+                }
+                "Ticket" => {
+                    // the first change and the first incident, by id and by key
+                    let kind = text(e, "kind");
+                    if !kinds_seen.contains(&kind) {
+                        kinds_seen.push(kind);
+                        changes.push(Some(e.id.clone()));
+                        changes.extend(text(e, "key").map(Some));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut compared = 0;
+        for service in &services {
+            for change in &changes {
+                let request = GateRequest {
+                    service: service.clone(),
+                    change: change.clone(),
+                };
+                let a = gate(&pack, &full, at, &params, &request);
+                let b = gate_on(&pack, &mut *ix, at, &params, &request);
+                match (a, b) {
+                    (Ok(a), Ok(b)) => assert_eq!(
+                        serde_json::to_value(&a).unwrap(),
+                        serde_json::to_value(&b).unwrap(),
+                        "{service} {change:?} in {}",
+                        snap.display()
+                    ),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{service} {change:?}: {a:?} vs {b:?}"),
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared >= 8, "{compared}");
+    }
+
+    #[test]
+    fn the_indexed_gate_equals_the_full_load_gate_on_the_demo() {
+        assert_same_gates(&root().join("fixtures/demo/snapshot"));
+    }
+
+    #[test]
+    fn the_indexed_gate_equals_the_full_load_gate_on_the_acme_fixtures() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_same_gates(&fixture::acme_snapshot(&tmp.path().join("a")));
+        assert_same_gates(&fixture::acme_snapshot_without(
+            &tmp.path().join("b"),
+            &["itsm"],
+        ));
+    }
+
+    /// Duplicates, unreadable lines and a partial source are in the index as a full load
+    /// reports them, so coverage and the findings agree.
+    #[test]
+    fn the_indexed_gate_equals_the_full_load_gate_with_duplicates_and_bad_lines() {
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = tmp.path().join("dup");
+        let mut w = SnapshotWriter::create(&snap).unwrap();
+        let meta = |name: &str, provides: &[&str]| SourceMeta {
+            name: name.into(),
+            kind: "files".into(),
+            connector_version: "0".into(),
+            started_at: fixture::CREATED_AT.into(),
+            provides: provides.iter().map(|s| s.to_string()).collect(),
+        };
+        let h = "0".repeat(64);
+        let rec = format!(r#""record":{{"id":"r","sha256":"{h}"}}"#);
+        let mut s = w.source(meta("cmdb", &["Asset", "Service"])).unwrap();
+        s.raw_entity_lines(&format!(
+            r#"{{"type":"Service","id":"svc:a","name":"A",{rec},"attrs":{{"status":"live","criticality":"critical","in_catalogue":true,"sla_defined":false,"owner":"u1","components":["a1","a2"]}}}}
+{{"type":"Asset","id":"a1","name":"a1",{rec},"attrs":{{"class":"database","lifecycle":"active","environment":"production","criticality":"critical","in_scope":true,"data_bearing":true,"backup_required":true,"owner":"u1"}}}}
+{{"type":"Asset","id":"a1","name":"a1 again",{rec},"attrs":{{"class":"database","lifecycle":"active","environment":"production","criticality":"low","in_scope":true,"data_bearing":false,"backup_required":false}}}}
+{{"type":"Asset","id":"a2","name":"broken",{rec},"attrs":{{"class":"spaceship"}}}}
+not json at all"#
+        ))
+        .unwrap();
+        s.finish(SourceStatus::Ok, None, fixture::CREATED_AT)
+            .unwrap();
+        let mut s = w.source(meta("idp", &["Identity"])).unwrap();
+        s.raw_entity_lines(&format!(
+            r#"{{"type":"Identity","id":"u1","name":"U",{rec},"attrs":{{"kind":"human","status":"active","login":"u1","privileged":true,"break_glass":false,"mfa_enrolled":false,"mfa_methods":[]}}}}"#
+        ))
+        .unwrap();
+        s.finish(
+            SourceStatus::Partial,
+            Some("page 3 timed out".into()),
+            fixture::CREATED_AT,
+        )
+        .unwrap();
+        w.finish("Dup Ltd", fixture::CREATED_AT).unwrap();
+        assert!(!load_snapshot(&snap).unwrap().unreadable.is_empty());
+        assert_same_gates(&snap);
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    /// Replaces the first `from` in `file` by `to` (same length: offsets stay valid).
+    fn tamper(file: &Path, from: &str, to: &str) {
+        assert_eq!(from.len(), to.len());
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains(from), "{from} in {}", file.display());
+        std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+    }
+
+    fn gate_error(snap: &Path) -> (i32, String) {
+        let run = conform(&[
+            "gate",
+            "--evidence",
+            snap.to_str().unwrap(),
+            "--service",
+            "payments",
+            "--change",
+            "CHG-1",
+        ]);
+        let dir = snap.display().to_string();
+        (run.code, run.stderr.replace(&dir, "[snapshot]"))
+    }
+
+    #[test]
+    fn a_tampered_touched_record_or_index_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = fixture::acme_snapshot(&tmp.path().join("good"));
+
+        // A touched entity's line: a change of the deployed service (read to see whether it is
+        // an open incident), made to look as if it had a backout plan.
+        let snap = tmp.path().join("record");
+        copy_dir(&good, &snap);
+        tamper(
+            &snap.join("entities/itsm.jsonl"),
+            "\"backout_plan\":false",
+            "\"backout_plan\":true ",
+        );
+        let (code, stderr) = gate_error(&snap);
+        assert_eq!(code, 2, "{stderr}");
+        snap!("gate_tampered_record", stderr);
+
+        // A chunk of the index.
+        let snap = tmp.path().join("chunk");
+        copy_dir(&good, &snap);
+        tamper(
+            &snap.join("index/entities-000000.jsonl"),
+            "svc:payments",
+            "svc:paymentz",
+        );
+        let (code, stderr) = gate_error(&snap);
+        assert_eq!(code, 2, "{stderr}");
+        snap!("gate_tampered_index_chunk", stderr);
+
+        // The top-level index file.
+        let snap = tmp.path().join("top");
+        copy_dir(&good, &snap);
+        tamper(&snap.join("index/index.json"), "\"rows\":", "\"rowz\":");
+        let (code, stderr) = gate_error(&snap);
+        assert_eq!(code, 2, "{stderr}");
+        snap!("gate_tampered_index", stderr);
+    }
+
+    #[test]
+    fn a_snapshot_without_an_index_is_gated_by_a_full_load_and_says_so() {
+        let tmp = tempfile::tempdir().unwrap();
+        let good = fixture::acme_snapshot(&tmp.path().join("good"));
+        let run = conform(&[
+            "gate",
+            "--evidence",
+            good.to_str().unwrap(),
+            "--service",
+            "payments",
+            "--change",
+            "CHG-1",
+        ]);
+        // the same snapshot as `conform-snapshot/1`: no index, its id recomputed
+        let snap = tmp.path().join("v1");
+        copy_dir(&good, &snap);
+        std::fs::remove_dir_all(snap.join("index")).unwrap();
+        let path = snap.join("manifest.json");
+        let mut m: conform_engine::snapshot::Manifest =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        m.format = "conform-snapshot/1".into();
+        m.index = None;
+        m.snapshot_id = conform_engine::snapshot::compute_snapshot_id(&m);
+        std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+        let old = conform(&[
+            "gate",
+            "--evidence",
+            snap.to_str().unwrap(),
+            "--service",
+            "payments",
+            "--change",
+            "CHG-1",
+        ]);
+        assert_eq!(old.code, run.code);
+        assert!(old.stderr.contains("has no index"), "{}", old.stderr);
+        assert!(!run.stderr.contains("has no index"), "{}", run.stderr);
+        let strip = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("snapshot sha256:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(strip(&old.stdout), strip(&run.stdout));
+    }
+}

@@ -7,6 +7,7 @@
 
 mod baseline;
 mod engine_run;
+mod gate;
 mod measure;
 mod mem;
 mod report;
@@ -102,6 +103,13 @@ enum Command {
         #[arg(long)]
         per_rule: bool,
     },
+    /// Times the deployment gate through the snapshot index against the gate on the whole
+    /// loaded snapshot, on each size of `--entities` (given before `gate`); prints Markdown.
+    Gate {
+        /// Runs of each gate per size.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Assesses one snapshot with Cedar's authorizer and with the compiled evaluator and
     /// checks that the JSON outputs are byte for byte identical; prints both times.
     Compare {
@@ -186,7 +194,7 @@ fn organisation(cli: &Cli, n: u64) -> Result<(PathBuf, Option<f64>), String> {
 /// Reads the snapshot's files once so that every measurement starts from a warm page cache
 /// (the first one would otherwise also measure the disk).
 fn warm(dir: &Path) {
-    for sub in ["entities", "records"] {
+    for sub in ["entities", "records", "index"] {
         if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
             for e in entries.flatten() {
                 let _ = std::fs::read(e.path());
@@ -291,6 +299,20 @@ fn run(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
+fn run_gate(cli: &Cli, repeat: usize) -> Result<(), String> {
+    let (pack, params) = load_pack(&pack_dir(cli.pack.as_deref()))?;
+    let mut results = Vec::new();
+    for size in cli.entities.split(',') {
+        let n = parse_size(size)?;
+        let (dir, _) = organisation(cli, n)?;
+        warm(&dir);
+        eprintln!("gating {} ...", dir.display());
+        results.push(gate::measure(&label(n), &pack, &params, &dir, repeat)?);
+    }
+    println!("{}", gate::render(&results, repeat));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -320,6 +342,7 @@ fn main() -> ExitCode {
             println!("{text}");
             Ok(())
         }),
+        Some(Command::Gate { repeat }) => run_gate(&cli, *repeat),
         None => run(&cli),
     };
     match result {

@@ -19,7 +19,8 @@ use crate::evaluate::coverage::{coverage, Coverage};
 use crate::finding::EntityRef;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::{ParamType, ParamValue, PolicyPack};
-use crate::snapshot::EvidenceSnapshot;
+use crate::snapshot::index::IndexError;
+use crate::snapshot::{EvidenceSnapshot, Manifest, Unreadable};
 
 /// The entity types the gate assesses.
 pub const GATED_TYPES: [&str; 5] = ["Service", "Asset", "Identity", "BackupJob", "Ticket"];
@@ -49,6 +50,9 @@ pub enum GateError {
     NotAChange { id: String, kind: String },
     #[error(transparent)]
     Assess(#[from] AssessError),
+    /// The snapshot index, or an entity line it points at, failed verification.
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 /// Why an entity is part of the gate.
@@ -104,20 +108,115 @@ pub struct Gate {
     pub assessment: Assessment,
 }
 
-/// Finds entities by (type, id): the snapshot's entities are sorted by (type index, id).
-struct Index<'a>(&'a [EvidenceEntity]);
+/// A handle on an entity an evidence source has found.
+pub type Handle = usize;
 
-impl Index<'_> {
-    fn find(&self, type_index: usize, id: &str) -> Option<usize> {
-        self.0
-            .binary_search_by(|e| (e.type_index, e.id.as_str()).cmp(&(type_index, id)))
-            .ok()
+/// Which Service attribute a name given to `--service` is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceField {
+    Name,
+    /// The part of the id after its last `:`.
+    IdSuffix,
+}
+
+/// Where the gate finds the entities a deployment touches: a fully loaded snapshot
+/// ([`LoadedEvidence`]) or the snapshot index, which reads only what is asked
+/// (`fs::IndexedSnapshot`). Both must answer the same questions identically.
+pub trait GateEvidence {
+    fn manifest(&self) -> &Manifest;
+    /// What the whole snapshot could not read.
+    fn unreadable(&self) -> &[Unreadable];
+    /// Readable entities of each type (by type index) in the whole snapshot.
+    fn counts(&self) -> Vec<usize>;
+    /// An entity found earlier, with its inverse attributes filled.
+    fn get(&self, h: Handle) -> &EvidenceEntity;
+    fn find(&mut self, type_index: usize, id: &str) -> Result<Option<Handle>, IndexError>;
+    /// The Services whose `field` is `value`, in id order.
+    fn services_by(&mut self, field: ServiceField, value: &str) -> Result<Vec<Handle>, IndexError>;
+    /// The Tickets whose `key` is `key`, in id order.
+    fn tickets_by_key(&mut self, key: &str) -> Result<Vec<Handle>, IndexError>;
+    /// The Tickets whose reference attribute `.2` names entity (`.0` type index, `.1` id).
+    fn tickets_referring(
+        &mut self,
+        targets: &[(usize, String, &'static str)],
+    ) -> Result<BTreeSet<Handle>, IndexError>;
+}
+
+/// A loaded snapshot as gate evidence: entities are sorted by (type index, id), so they are
+/// found by binary search; names, keys and references by scans.
+pub struct LoadedEvidence<'a>(pub &'a EvidenceSnapshot);
+
+impl LoadedEvidence<'_> {
+    fn of_type(&self, type_index: usize) -> std::ops::Range<usize> {
+        let es = &self.0.entities;
+        let start = es.partition_point(|e| e.type_index < type_index);
+        let end = es.partition_point(|e| e.type_index <= type_index);
+        start..end
+    }
+}
+
+impl GateEvidence for LoadedEvidence<'_> {
+    fn manifest(&self) -> &Manifest {
+        &self.0.manifest
     }
 
-    fn of_type(&self, type_index: usize) -> std::ops::Range<usize> {
-        let start = self.0.partition_point(|e| e.type_index < type_index);
-        let end = self.0.partition_point(|e| e.type_index <= type_index);
-        start..end
+    fn unreadable(&self) -> &[Unreadable] {
+        &self.0.unreadable
+    }
+
+    fn counts(&self) -> Vec<usize> {
+        (0..ENTITY_TYPES.len())
+            .map(|t| self.of_type(t).len())
+            .collect()
+    }
+
+    fn get(&self, h: Handle) -> &EvidenceEntity {
+        &self.0.entities[h]
+    }
+
+    fn find(&mut self, type_index: usize, id: &str) -> Result<Option<Handle>, IndexError> {
+        Ok(self
+            .0
+            .entities
+            .binary_search_by(|e| (e.type_index, e.id.as_str()).cmp(&(type_index, id)))
+            .ok())
+    }
+
+    fn services_by(&mut self, field: ServiceField, value: &str) -> Result<Vec<Handle>, IndexError> {
+        let es = &self.0.entities;
+        Ok(self
+            .of_type(ti("Service"))
+            .filter(|i| match field {
+                ServiceField::Name => es[*i].name == value,
+                ServiceField::IdSuffix => es[*i].id.rsplit(':').next() == Some(value),
+            })
+            .collect())
+    }
+
+    fn tickets_by_key(&mut self, key: &str) -> Result<Vec<Handle>, IndexError> {
+        let es = &self.0.entities;
+        Ok(self
+            .of_type(ti("Ticket"))
+            .filter(|i| text(&es[*i], "key") == Some(key))
+            .collect())
+    }
+
+    fn tickets_referring(
+        &mut self,
+        targets: &[(usize, String, &'static str)],
+    ) -> Result<BTreeSet<Handle>, IndexError> {
+        let es = &self.0.entities;
+        Ok(self
+            .of_type(ti("Ticket"))
+            .filter(|i| {
+                let e = &es[*i];
+                targets.iter().any(|(t, id, attr)| {
+                    matches!(e.def().attr(attr).map(|a| a.ty),
+                        Some(AttrType::Ref(target) | AttrType::RefSet(target)) if ti(target) == *t)
+                        && ref_ids(e.attr(attr)).contains(&id.as_str())
+                })
+            })
+            .collect())
     }
 }
 
@@ -148,24 +247,17 @@ fn ti(name: &str) -> usize {
     entity_type_index(name).unwrap_or(usize::MAX)
 }
 
-fn find_service(ix: &Index, wanted: &str) -> Result<Option<usize>, GateError> {
-    let t = ti("Service");
-    if let Some(i) = ix.find(t, wanted) {
+fn find_service(ev: &mut dyn GateEvidence, wanted: &str) -> Result<Option<Handle>, GateError> {
+    if let Some(i) = ev.find(ti("Service"), wanted)? {
         return Ok(Some(i));
     }
-    for matches in [
-        |e: &EvidenceEntity, w: &str| e.name == w,
-        |e: &EvidenceEntity, w: &str| e.id.rsplit(':').next() == Some(w),
-    ] {
-        let found: Vec<usize> = ix
-            .of_type(t)
-            .filter(|i| matches(&ix.0[*i], wanted))
-            .collect();
+    for field in [ServiceField::Name, ServiceField::IdSuffix] {
+        let found = ev.services_by(field, wanted)?;
         match found.as_slice() {
             [] => {}
             [one] => return Ok(Some(*one)),
             many => {
-                let ids: Vec<&str> = many.iter().map(|i| ix.0[*i].id.as_str()).collect();
+                let ids: Vec<&str> = many.iter().map(|i| ev.get(*i).id.as_str()).collect();
                 return Err(GateError::AmbiguousService(wanted.into(), ids.join(", ")));
             }
         }
@@ -173,27 +265,24 @@ fn find_service(ix: &Index, wanted: &str) -> Result<Option<usize>, GateError> {
     Ok(None)
 }
 
-fn find_change(ix: &Index, wanted: &str) -> Result<Option<usize>, GateError> {
-    let t = ti("Ticket");
-    let found = match ix.find(t, wanted) {
+fn find_change(ev: &mut dyn GateEvidence, wanted: &str) -> Result<Option<Handle>, GateError> {
+    let found = match ev.find(ti("Ticket"), wanted)? {
         Some(i) => Some(i),
         None => {
-            let by_key: Vec<usize> = ix
-                .of_type(t)
-                .filter(|i| text(&ix.0[*i], "key") == Some(wanted))
-                .collect();
+            let by_key = ev.tickets_by_key(wanted)?;
             if by_key.len() > 1 {
-                let ids: Vec<&str> = by_key.iter().map(|i| ix.0[*i].id.as_str()).collect();
+                let ids: Vec<&str> = by_key.iter().map(|i| ev.get(*i).id.as_str()).collect();
                 return Err(GateError::AmbiguousChange(wanted.into(), ids.join(", ")));
             }
             by_key.first().copied()
         }
     };
     if let Some(i) = found {
-        let kind = text(&ix.0[i], "kind").unwrap_or_default();
+        let e = ev.get(i);
+        let kind = text(e, "kind").unwrap_or_default();
         if kind != "change" {
             return Err(GateError::NotAChange {
-                id: ix.0[i].id.clone(),
+                id: e.id.clone(),
                 kind: kind.to_string(),
             });
         }
@@ -222,23 +311,41 @@ fn deref_chains(pack: &PolicyPack) -> BTreeMap<usize, BTreeSet<Vec<String>>> {
 }
 
 /// The entities `chain` reaches from entity `i`.
-fn follow(ix: &Index, i: usize, chain: &[String], reached: &mut Vec<usize>) {
+fn follow(
+    ev: &mut dyn GateEvidence,
+    i: Handle,
+    chain: &[String],
+    reached: &mut Vec<Handle>,
+) -> Result<(), IndexError> {
     let Some((attr, rest)) = chain.split_first() else {
-        return;
+        return Ok(());
     };
-    let e = &ix.0[i];
+    let e = ev.get(i);
     let Some(AttrType::Ref(target)) = e.def().attr(attr).map(|a| a.ty) else {
-        return;
+        return Ok(());
     };
-    for id in ref_ids(e.attr(attr)) {
-        if let Some(j) = ix.find(ti(target), id) {
+    let ids: Vec<String> = ref_ids(e.attr(attr))
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    for id in ids {
+        if let Some(j) = ev.find(ti(target), &id)? {
             reached.push(j);
-            follow(ix, j, rest, reached);
+            follow(ev, j, rest, reached)?;
         }
     }
+    Ok(())
 }
 
-fn add(picked: &mut BTreeMap<usize, BTreeSet<Role>>, i: usize, role: Role) {
+/// The references of entity `h`'s attribute `attr`, owned.
+fn refs_of(ev: &dyn GateEvidence, h: Handle, attr: &str) -> Vec<String> {
+    ref_ids(ev.get(h).attr(attr))
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+fn add(picked: &mut BTreeMap<Handle, BTreeSet<Role>>, i: Handle, role: Role) {
     picked.entry(i).or_default().insert(role);
 }
 
@@ -246,7 +353,7 @@ fn add(picked: &mut BTreeMap<usize, BTreeSet<Role>>, i: usize, role: Role) {
 /// deployment about to happen (an unapproved change, a window that has ended) read it.
 pub const DEPLOYMENT_GATE_PARAM: &str = "deployment_gate";
 
-/// Runs the gate. `pack` is the whole pack; only its gated rules run.
+/// Runs the gate on a loaded snapshot. `pack` is the whole pack; only its gated rules run.
 pub fn gate(
     pack: &PolicyPack,
     snapshot: &EvidenceSnapshot,
@@ -254,12 +361,23 @@ pub fn gate(
     params: &BTreeMap<String, ParamValue>,
     request: &GateRequest,
 ) -> Result<Gate, GateError> {
-    let ix = Index(&snapshot.entities);
-    let mut missing = Vec::new();
-    let mut picked: BTreeMap<usize, BTreeSet<Role>> = BTreeMap::new();
+    gate_on(pack, &mut LoadedEvidence(snapshot), at, params, request)
+}
 
-    let service = find_service(&ix, &request.service)?;
-    let mut components = BTreeSet::new();
+/// Runs the gate on any [`GateEvidence`]: the same scoping and the same `assess`, whether the
+/// entities come from a loaded snapshot or from the index.
+pub fn gate_on(
+    pack: &PolicyPack,
+    ev: &mut dyn GateEvidence,
+    at: i64,
+    params: &BTreeMap<String, ParamValue>,
+    request: &GateRequest,
+) -> Result<Gate, GateError> {
+    let mut missing = Vec::new();
+    let mut picked: BTreeMap<Handle, BTreeSet<Role>> = BTreeMap::new();
+
+    let service = find_service(ev, &request.service)?;
+    let mut components: Vec<String> = Vec::new();
     match service {
         None => missing.push(format!(
             "service `{}` is not in the snapshot",
@@ -267,56 +385,64 @@ pub fn gate(
         )),
         Some(s) => {
             add(&mut picked, s, Role::Service);
-            let e = &ix.0[s];
-            for owner in ref_ids(e.attr("owner")) {
-                if let Some(o) = ix.find(ti("Identity"), owner) {
+            for owner in refs_of(ev, s, "owner") {
+                if let Some(o) = ev.find(ti("Identity"), &owner)? {
                     add(&mut picked, o, Role::Owner);
                 }
             }
-            for c in ref_ids(e.attr("components")) {
-                match ix.find(ti("Asset"), c) {
+            for c in refs_of(ev, s, "components") {
+                match ev.find(ti("Asset"), &c)? {
                     Some(a) => {
-                        components.insert(c.to_string());
+                        if !components.contains(&c) {
+                            components.push(c.clone());
+                        }
                         add(&mut picked, a, Role::Component);
-                        let asset = &ix.0[a];
-                        for owner in ref_ids(asset.attr("owner")) {
-                            if let Some(o) = ix.find(ti("Identity"), owner) {
+                        for owner in refs_of(ev, a, "owner") {
+                            if let Some(o) = ev.find(ti("Identity"), &owner)? {
                                 add(&mut picked, o, Role::Owner);
                             }
                         }
-                        for job in ref_ids(asset.attr("backup_jobs")) {
-                            if let Some(j) = ix.find(ti("BackupJob"), job) {
+                        for job in refs_of(ev, a, "backup_jobs") {
+                            if let Some(j) = ev.find(ti("BackupJob"), &job)? {
                                 add(&mut picked, j, Role::Backup);
                             }
                         }
                     }
                     None => missing.push(format!(
                         "component `{c}` of service `{}` is not in the snapshot",
-                        e.id
+                        ev.get(s).id
                     )),
                 }
             }
         }
     }
-    let service_id = service.map(|s| ix.0[s].id.clone());
-    for t in ix.of_type(ti("Ticket")) {
-        let e = &ix.0[t];
+    // Tickets that refer to a component (`affected`) or to the service (`service`); of those,
+    // the open major incidents.
+    let mut targets: Vec<(usize, String, &'static str)> = components
+        .iter()
+        .map(|c| (ti("Asset"), c.clone(), "affected"))
+        .collect();
+    if let Some(s) = service {
+        targets.push((ti("Service"), ev.get(s).id.clone(), "service"));
+    }
+    let candidates = if targets.is_empty() {
+        BTreeSet::new()
+    } else {
+        ev.tickets_referring(&targets)?
+    };
+    for t in candidates {
+        let e = ev.get(t);
         let incident = text(e, "kind").is_some_and(|k| INCIDENT_KINDS.contains(&k))
             && matches!(e.attr("major"), Some(AttrValue::Bool(true)))
             && !text(e, "status").is_some_and(|s| CLOSED_STATES.contains(&s));
-        let affects = ref_ids(e.attr("affected"))
-            .iter()
-            .any(|a| components.contains(*a))
-            || (service_id.is_some()
-                && ref_ids(e.attr("service")).first().copied() == service_id.as_deref());
-        if incident && affects {
+        if incident {
             add(&mut picked, t, Role::Incident);
         }
     }
     let change = match &request.change {
         None => None,
         Some(c) => {
-            let found = find_change(&ix, c)?;
+            let found = find_change(ev, c)?;
             match found {
                 Some(i) => add(&mut picked, i, Role::Change),
                 None => missing.push(format!("change `{c}` is not in the snapshot")),
@@ -350,15 +476,16 @@ pub fn gate(
     // The entities the gated rules read through references, so that no rule errors on an
     // entity left out of the subset.
     let chains = deref_chains(&gate_pack);
-    let mut queue: Vec<usize> = picked.keys().copied().collect();
+    let mut queue: Vec<Handle> = picked.keys().copied().collect();
     let mut done = BTreeSet::new();
     while let Some(i) = queue.pop() {
         if !done.insert(i) {
             continue;
         }
         let mut reached = Vec::new();
-        for c in chains.get(&ix.0[i].type_index).into_iter().flatten() {
-            follow(&ix, i, c, &mut reached);
+        let type_index = ev.get(i).type_index;
+        for c in chains.get(&type_index).into_iter().flatten() {
+            follow(ev, i, c, &mut reached)?;
         }
         for j in reached {
             picked
@@ -369,11 +496,8 @@ pub fn gate(
     }
 
     // Evidence of the gated types in the whole snapshot.
-    let mut counts = vec![0usize; ENTITY_TYPES.len()];
-    for (t, c) in counts.iter_mut().enumerate() {
-        *c = ix.of_type(t).len();
-    }
-    let cov = coverage(&snapshot.manifest, &counts, &snapshot.unreadable);
+    let counts = ev.counts();
+    let cov = coverage(ev.manifest(), &counts, ev.unreadable());
     let mut evidence = Vec::new();
     for t in &gated {
         let (Some(c), Some(def)) = (cov.get(*t), ENTITY_TYPES.get(*t)) else {
@@ -388,15 +512,21 @@ pub fn gate(
         }
         evidence.push(GatedEvidence {
             entity_type: def.name.to_string(),
-            entities: counts[*t],
+            entities: counts.get(*t).copied().unwrap_or(0),
             coverage: c.clone(),
         });
     }
 
+    // The touched entities in (type, id) order, as a snapshot holds them.
+    let mut picked: Vec<(Handle, BTreeSet<Role>)> = picked.into_iter().collect();
+    picked.sort_by(|a, b| {
+        let (x, y) = (ev.get(a.0), ev.get(b.0));
+        (x.type_index, &x.id).cmp(&(y.type_index, &y.id))
+    });
     let sub = EvidenceSnapshot {
-        manifest: snapshot.manifest.clone(),
-        entities: picked.keys().map(|i| ix.0[*i].clone()).collect(),
-        unreadable: snapshot.unreadable.clone(),
+        manifest: ev.manifest().clone(),
+        entities: picked.iter().map(|(i, _)| ev.get(*i).clone()).collect(),
+        unreadable: ev.unreadable().to_vec(),
     };
     // The pack's parameter `deployment_gate`, when it declares one, tells its pre-deployment
     // rules that this assessment is of a deployment about to happen.
@@ -412,13 +542,13 @@ pub fn gate(
     let touched = picked
         .iter()
         .map(|(i, roles)| Touched {
-            entity: entity_ref(&ix.0[*i]),
+            entity: entity_ref(ev.get(*i)),
             roles: roles.iter().cloned().collect(),
         })
         .collect();
     Ok(Gate {
-        service: service.map(|s| entity_ref(&ix.0[s])),
-        change: change.map(|c| entity_ref(&ix.0[c])),
+        service: service.map(|s| entity_ref(ev.get(s))),
+        change: change.map(|c| entity_ref(ev.get(c))),
         touched,
         missing_evidence: missing,
         evidence,

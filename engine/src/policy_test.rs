@@ -151,6 +151,7 @@ fn case_snapshot(case: &CaseToml, at: i64) -> Result<EvidenceSnapshot, String> {
             entities: BTreeMap::new(),
         }],
         files: Vec::new(),
+        index: None,
     };
     manifest.snapshot_id = compute_snapshot_id(&manifest);
     let mut snapshot = EvidenceSnapshot {

@@ -4,14 +4,22 @@
 
 use std::io::Write;
 
-use conform_engine::gate::{gate, Gate, GateRequest, Role};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use conform_engine::fs::{open_indexed, OpenedSnapshot};
+use conform_engine::gate::{gate, gate_on, Gate, GateError, GateRequest, Role};
+use conform_engine::pack::ParamValue;
 use conform_engine::printer::{JunitPrinter, Printer, RuleInfo, SarifPrinter};
+use conform_engine::snapshot::Manifest;
+use conform_engine::time::parse_rfc3339;
 use serde::Serialize;
 
 use crate::cli::{GateArgs, GateFormat};
 use crate::commands::assess::{repo_relative, severity};
+use crate::commands::{load_pack, pack_dir};
 use crate::config::Config;
-use crate::error::CliError;
+use crate::error::{chain, CliError};
 use crate::exit::Exit;
 
 pub const FORMAT: &str = "conform-gate/1";
@@ -144,20 +152,101 @@ fn text(
     Ok(())
 }
 
+/// The pack, parameter values and `--at` instant, checked before any evidence is read (as
+/// `load_inputs` does).
+struct GateInputs {
+    pack: conform_engine::pack::PolicyPack,
+    params: BTreeMap<String, ParamValue>,
+    at: Option<i64>,
+    evidence: PathBuf,
+}
+
+fn gate_inputs(args: &GateArgs, config: &Config) -> Result<GateInputs, CliError> {
+    let at = match args.inputs.pack.at.as_deref() {
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+            CliError::Input(format!(
+                "`--at {s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T06:00:00Z)"
+            ))
+        })?),
+        None => None,
+    };
+    let pack = load_pack(&pack_dir(args.inputs.pack.pack.as_deref(), config))?;
+    let params = conform_engine::pack::params::resolve(&pack.parameters, &config.parameters)
+        .map_err(|errs| {
+            CliError::Input(format!(
+                "invalid `[parameters]` in the configuration: {}",
+                errs.join("; ")
+            ))
+        })?;
+    let evidence = args.inputs.evidence.clone().or_else(|| config.evidence.clone()).ok_or_else(|| {
+        CliError::Input(
+            "no evidence to assess: pass `--evidence DIR` or set `assessment.evidence` in conform.toml"
+                .into(),
+        )
+    })?;
+    Ok(GateInputs {
+        pack,
+        params,
+        at,
+        evidence,
+    })
+}
+
+fn instant(at: Option<i64>, manifest: &Manifest) -> Result<i64, CliError> {
+    match at {
+        Some(t) => Ok(t),
+        None => parse_rfc3339(&manifest.created_at).ok_or_else(|| {
+            CliError::Input(format!(
+                "snapshot `created_at` `{}` is not RFC 3339",
+                manifest.created_at
+            ))
+        }),
+    }
+}
+
+/// Runs the gate through the snapshot index (reading only what the deployment touches), or,
+/// for a snapshot written without an index, on the whole snapshot loaded.
+fn run_gate(inputs: &GateInputs, request: &GateRequest) -> Result<Gate, CliError> {
+    let opened = open_indexed(&inputs.evidence).map_err(|e| CliError::Input(chain(&e)))?;
+    let in_snapshot = |dir: &Path, e: GateError| match e {
+        GateError::Index(i) => CliError::Input(format!("in snapshot `{}`: {i}", dir.display())),
+        other => CliError::input(other),
+    };
+    match opened {
+        OpenedSnapshot::Indexed(mut ix) => {
+            let at = instant(inputs.at, ix.manifest())?;
+            let g = gate_on(&inputs.pack, &mut *ix, at, &inputs.params, request)
+                .map_err(|e| in_snapshot(ix.dir(), e))?;
+            tracing::info!(
+                chunks = ix.reads().chunks,
+                lines = ix.reads().lines,
+                "gated through the index of snapshot {} in {}",
+                ix.manifest().snapshot_id,
+                ix.dir().display()
+            );
+            Ok(g)
+        }
+        OpenedSnapshot::Unindexed(dir) => {
+            tracing::warn!(
+                "snapshot `{}` has no index (written before `conform-snapshot/2`): loading it whole; collect a new snapshot for a gate whose cost does not grow with the organisation",
+                dir.display()
+            );
+            let snapshot =
+                conform_engine::fs::load_snapshot(&dir).map_err(|e| CliError::Input(chain(&e)))?;
+            let at = instant(inputs.at, &snapshot.manifest)?;
+            gate(&inputs.pack, &snapshot, at, &inputs.params, request)
+                .map_err(|e| in_snapshot(&dir, e))
+        }
+    }
+}
+
 pub fn run(args: &GateArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let inputs = crate::commands::load_inputs(&args.inputs, config)?;
+    let inputs = gate_inputs(args, config)?;
     let request = GateRequest {
         service: args.service.clone(),
         change: args.change.clone(),
     };
-    let g = gate(
-        &inputs.pack,
-        &inputs.snapshot,
-        inputs.at,
-        &inputs.params,
-        &request,
-    )
-    .map_err(CliError::input)?;
+    let g = run_gate(&inputs, &request)?;
     let fail_on = severity(args.fail_on);
     let (exit, reason) = decide(&g, fail_on);
     let write = |out: &mut dyn Write| -> std::io::Result<()> {

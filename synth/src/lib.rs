@@ -121,13 +121,16 @@ fn prepare(out: &Path, force: bool) -> Result<(), SynthError> {
     if entries.is_empty() {
         return Ok(());
     }
-    let snapshot_only = entries
-        .iter()
-        .all(|n| matches!(n.to_str(), Some("manifest.json" | "records" | "entities")));
+    let snapshot_only = entries.iter().all(|n| {
+        matches!(
+            n.to_str(),
+            Some("manifest.json" | "records" | "entities" | "index")
+        )
+    });
     if !(force && snapshot_only && out.join("manifest.json").is_file()) {
         return Err(SynthError::OutputExists(out.display().to_string()));
     }
-    for dir in ["records", "entities"] {
+    for dir in ["records", "entities", "index"] {
         let p = out.join(dir);
         if p.exists() {
             std::fs::remove_dir_all(&p).map_err(|e| fs_err("remove", e))?;

@@ -118,6 +118,7 @@ impl Fixture {
             organization: "Acme".into(),
             created_at: AT.into(),
             sources,
+            index: None,
             files: files
                 .iter()
                 .map(|(p, b)| FileEntry {

@@ -2,14 +2,17 @@
 //! and writing snapshots. Everything else in the engine is pure and works on what these
 //! functions return.
 
+mod gate_evidence;
 mod pack;
 mod snapshot;
+mod snapshot_index;
 
 pub use pack::{load_catalogs, load_pack};
 pub use snapshot::{
     find_record, load_snapshot, resolve_snapshot_dir, LoadSnapshotError, SnapshotWriter,
     SourceMeta, SourceWriter,
 };
+pub use snapshot_index::{open_indexed, IndexReads, IndexedSnapshot, OpenedSnapshot};
 
 /// An I/O failure, with the path it concerns.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::snapshot_index::write_index;
 use super::{io_error, IoError};
 use crate::model::value::EntityLine;
+use crate::snapshot::index::{index_line, IndexedLine};
 use crate::snapshot::{
     compute_snapshot_id, entities_path, parse_manifest, read_snapshot, records_path,
     EvidenceSnapshot, FileEntry, Manifest, SnapshotError, SourceEntry, SourceStatus, FORMAT,
@@ -24,6 +26,12 @@ pub enum LoadSnapshotError {
         path: String,
         #[source]
         source: SnapshotError,
+    },
+    #[error("in snapshot `{path}`: {source}")]
+    Index {
+        path: String,
+        #[source]
+        source: Box<crate::snapshot::index::IndexError>,
     },
     #[error(
         "`{0}` holds no snapshot (no `manifest.json` in it or in any folder directly below it)"
@@ -78,6 +86,8 @@ pub struct SnapshotWriter {
     dir: PathBuf,
     sources: Vec<SourceEntry>,
     files: Vec<FileEntry>,
+    /// What the index needs of every entity line written so far.
+    lines: Vec<IndexedLine>,
 }
 
 /// Metadata of one source's collection.
@@ -142,6 +152,7 @@ pub struct SourceWriter<'a> {
     entities: HashingFile,
     record_count: u64,
     entity_counts: BTreeMap<String, u64>,
+    lines: Vec<IndexedLine>,
 }
 
 impl SnapshotWriter {
@@ -153,6 +164,7 @@ impl SnapshotWriter {
             dir: dir.to_path_buf(),
             sources: Vec::new(),
             files: Vec::new(),
+            lines: Vec::new(),
         })
     }
 
@@ -166,12 +178,14 @@ impl SnapshotWriter {
             entities,
             record_count: 0,
             entity_counts: BTreeMap::new(),
+            lines: Vec::new(),
         })
     }
 
-    /// Writes `manifest.json` and returns it.
+    /// Writes the index (`index/`) and `manifest.json`, and returns the manifest.
     pub fn finish(mut self, organization: &str, created_at: &str) -> Result<Manifest, IoError> {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        let index = write_index(&self.dir, std::mem::take(&mut self.lines))?;
         let mut manifest = Manifest {
             format: FORMAT.to_string(),
             snapshot_id: String::new(),
@@ -179,6 +193,7 @@ impl SnapshotWriter {
             created_at: created_at.to_string(),
             sources: self.sources,
             files: self.files,
+            index: Some(index),
         };
         manifest.snapshot_id = compute_snapshot_id(&manifest);
         let path = self.dir.join("manifest.json");
@@ -202,6 +217,7 @@ impl SourceWriter<'_> {
     pub fn entity(&mut self, line: &EntityLine) -> Result<(), IoError> {
         let dir = self.snapshot.dir.clone();
         let bytes = serde_json::to_vec(line).unwrap_or_default();
+        self.index_line(&String::from_utf8_lossy(&bytes));
         self.entities.line(&dir, &bytes)?;
         *self
             .entity_counts
@@ -216,6 +232,7 @@ impl SourceWriter<'_> {
     pub fn raw_entity_lines(&mut self, text: &str) -> Result<(), IoError> {
         let dir = self.snapshot.dir.clone();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            self.index_line(line);
             self.entities.line(&dir, line.as_bytes())?;
             let ty = serde_json::from_str::<serde_json::Value>(line)
                 .ok()
@@ -224,6 +241,19 @@ impl SourceWriter<'_> {
             *self.entity_counts.entry(ty).or_default() += 1;
         }
         Ok(())
+    }
+
+    /// Notes where the next entity line goes and what it holds, for the index.
+    fn index_line(&mut self, text: &str) {
+        let pos = self.snapshot.sources.len();
+        let line = self.lines.len() + 1;
+        self.lines.push(index_line(
+            text,
+            pos,
+            &self.meta.name,
+            line,
+            self.entities.bytes,
+        ));
     }
 
     /// Closes the source's files and records its status.
@@ -238,6 +268,7 @@ impl SourceWriter<'_> {
         let entities = self.entities.finish(&dir)?;
         self.snapshot.files.push(records);
         self.snapshot.files.push(entities);
+        self.snapshot.lines.extend(self.lines);
         self.snapshot.sources.push(SourceEntry {
             name: self.meta.name,
             kind: self.meta.kind,

@@ -20,7 +20,12 @@ use crate::model::value::{parse_entity_line, EntityLineError, SourceName};
 use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
-pub const FORMAT: &str = "conform-snapshot/1";
+pub mod index;
+
+/// The format this build writes: `conform-snapshot/1` plus the optional `index`.
+pub const FORMAT: &str = "conform-snapshot/2";
+/// The formats this build reads (a `/1` snapshot has no index).
+pub const READABLE_FORMATS: [&str; 2] = ["conform-snapshot/1", FORMAT];
 
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +39,9 @@ pub struct Manifest {
     pub created_at: String,
     pub sources: Vec<SourceEntry>,
     pub files: Vec<FileEntry>,
+    /// The snapshot index (`index/index.json`) and its hash; absent in `conform-snapshot/1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<index::IndexRef>,
 }
 
 /// One configured source and how its collection went.
@@ -83,15 +91,15 @@ pub fn compute_snapshot_id(manifest: &Manifest) -> String {
 }
 
 /// Something in a snapshot that could not be read; the rest was still assessed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unreadable {
     pub file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub source: String,
     /// The entity type the unreadable record was meant to be, when the line still says; an
     /// unreadable record of unknown type makes every type of its source incomplete.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_type: Option<String>,
     pub error: String,
 }
@@ -125,7 +133,9 @@ impl Drop for EvidenceSnapshot {
 pub enum SnapshotError {
     #[error("`manifest.json` is not a valid snapshot manifest: {0}")]
     Manifest(String),
-    #[error("unsupported snapshot format `{0}` (this build reads `{FORMAT}`)")]
+    #[error(
+        "unsupported snapshot format `{0}` (this build reads `conform-snapshot/1` and `{FORMAT}`)"
+    )]
     Format(String),
     #[error("snapshot id mismatch: manifest says `{recorded}`, its content hashes to `{actual}`")]
     IdMismatch { recorded: String, actual: String },
@@ -147,7 +157,7 @@ pub enum SnapshotError {
 pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, SnapshotError> {
     let manifest: Manifest =
         serde_json::from_slice(bytes).map_err(|e| SnapshotError::Manifest(e.to_string()))?;
-    if manifest.format != FORMAT {
+    if !READABLE_FORMATS.contains(&manifest.format.as_str()) {
         return Err(SnapshotError::Format(manifest.format));
     }
     let actual = compute_snapshot_id(&manifest);
@@ -336,7 +346,7 @@ fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) {
     }
 }
 
-fn unreadable_line(
+pub(crate) fn unreadable_line(
     path: &str,
     line: usize,
     text: &str,
@@ -356,12 +366,9 @@ fn unreadable_line(
     }
 }
 
-/// Fills the model's inverse attributes (e.g. `Asset.backup_jobs`) from the references that
-/// point the other way, so that they can never disagree with them. `entities` need not be
-/// sorted; every entity of a type with inverse attributes gets them (empty when nothing
-/// refers to it).
-pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
-    // (referrer type, `via` attr index) -> (target type, inverse attr index), from the model
+/// The model's inverse attributes: (referrer type, `via` attr index) -> (target type, inverse
+/// attr index), by type index; a later declaration for the same reference wins.
+pub(crate) fn inverse_declarations() -> Vec<((usize, usize), (usize, usize))> {
     let mut wanted: Vec<((usize, usize), (usize, usize))> = Vec::new();
     for (ti, t) in ENTITY_TYPES.iter().enumerate() {
         for (ai, a) in t.attrs.iter().enumerate() {
@@ -377,6 +384,15 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
             }
         }
     }
+    wanted
+}
+
+/// Fills the model's inverse attributes (e.g. `Asset.backup_jobs`) from the references that
+/// point the other way, so that they can never disagree with them. `entities` need not be
+/// sorted; every entity of a type with inverse attributes gets them (empty when nothing
+/// refers to it).
+pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
+    let wanted = inverse_declarations();
     if wanted.is_empty() {
         return;
     }

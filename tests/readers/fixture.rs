@@ -230,6 +230,7 @@ pub fn acme_snapshot_without(dir: &Path, skip: &[&str]) -> PathBuf {
                 connector_version: "0.1.0".into(),
                 started_at: "2026-11-20T05:59:00Z".into(),
                 provides: provides.iter().map(|p| p.to_string()).collect(),
+                ..Default::default()
             })
             .expect("source");
         let mut lines = String::new();

@@ -50,6 +50,12 @@ pub struct SourceEntry {
     pub finished_at: String,
     /// The entity types this source is expected to provide, whether or not it did.
     pub provides: Vec<String>,
+    /// Per entity type, the sorted names of the attributes this source can supply (what its
+    /// mapping produces), whether or not a record carried them. Absent in older snapshots:
+    /// the engine then derives it from the entities the source wrote
+    /// ([`crate::evaluate::attributes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
     pub records: u64,
     pub entities: BTreeMap<String, u64>,
 }

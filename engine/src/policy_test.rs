@@ -152,6 +152,7 @@ fn case_snapshot(case: &CaseToml, at: i64) -> Result<EvidenceSnapshot, String> {
             attributes: Some(crate::evaluate::attributes::all_attributes()),
             records: 0,
             entities: BTreeMap::new(),
+            attributes_from_data: None,
         }],
         files: Vec::new(),
     };

@@ -156,7 +156,7 @@ fn without_declared_attributes_what_a_source_supplies_is_derived_from_its_entiti
         .sources
         .iter()
         .all(|s| s.attributes.is_none()));
-    let cov = AttributeCoverage::new(&snapshot.manifest, &snapshot.entities);
+    let cov = AttributeCoverage::new(&snapshot.manifest, &snapshot.entities, &[]);
     let identity = entity_type_index("Identity").unwrap();
     let attr = |name: &str| {
         crate::model::ENTITY_TYPES[identity]

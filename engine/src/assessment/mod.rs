@@ -218,7 +218,7 @@ fn entity_stage(
 ) -> EntityStage {
     let counts: Vec<usize> = store.by_type.iter().map(Vec::len).collect();
     let coverage = coverage(&snapshot.manifest, &counts, &unreadable);
-    let attributes = AttributeCoverage::new(&snapshot.manifest, &snapshot.entities);
+    let attributes = AttributeCoverage::new(&snapshot.manifest, &snapshot.entities, &unreadable);
     EntityStage {
         store,
         unreadable,

@@ -114,6 +114,7 @@ impl Fixture {
                 attributes: self.attributes.get(name).cloned(),
                 records: 0,
                 entities: BTreeMap::new(),
+                attributes_from_data: None,
             });
         }
         let mut manifest = Manifest {

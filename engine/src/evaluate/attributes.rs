@@ -7,8 +7,9 @@
 //! What a source supplies is the manifest's `attributes` (what its mapping produces). A source
 //! entry without it (older snapshots), or an entity type it wrote without declaring it, is
 //! judged by its data: an attribute counts as supplied for a type by that source iff at least
-//! one of its entities of that type carries it (a source with no entity of the type is then
-//! not judged: the type's coverage already says its evidence is missing). Attributes the model requires are always
+//! one of its entities of that type carries it, all of its entities in the snapshot (a source
+//! with no readable entity of the type, or with unreadable records of it, is then not judged:
+//! the type's coverage already says its evidence is missing or incomplete). Attributes the model requires are always
 //! supplied; an inverse attribute (`Asset.backup_jobs`) is supplied when its forward reference
 //! is supplied by a source that is not failed.
 //!
@@ -24,7 +25,7 @@ use super::coverage::Coverage;
 use super::facts::{FactResult, FactState};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::FactDef;
-use crate::snapshot::{Manifest, SourceStatus};
+use crate::snapshot::{attributes_carried, Manifest, SourceStatus, Unreadable};
 
 /// Every attribute of every entity type of the model, as a manifest's `attributes`: what an
 /// in-memory snapshot that stands for "all evidence is there" declares.
@@ -62,76 +63,75 @@ struct SourceAttributes {
 }
 
 impl AttributeCoverage {
-    /// What each source of `manifest` supplies, from its `attributes` or else from `entities`.
-    pub fn new(manifest: &Manifest, entities: &[EvidenceEntity]) -> Self {
-        let mut sources: Vec<SourceAttributes> = Vec::new();
-        // (source, type) pairs judged by their data
-        let mut from_data: Vec<Vec<bool>> = Vec::new();
-        for s in &manifest.sources {
-            let mut types = vec![None; ENTITY_TYPES.len()];
-            let mut derive = vec![true; ENTITY_TYPES.len()];
-            for ti in s.provides.iter().filter_map(|p| entity_type_index(p)) {
+    /// What each source of `manifest` supplies: its `attributes`, or else what its entities
+    /// carry (`attributes_from_data`, derived when the snapshot was read, or from `entities`).
+    /// A type judged by its data is not judged here when the source has no entity of it or
+    /// has unreadable records of it: the type's coverage already says so.
+    pub fn new(
+        manifest: &Manifest,
+        entities: &[EvidenceEntity],
+        unreadable: &[Unreadable],
+    ) -> Self {
+        let names: Vec<String> = manifest.sources.iter().map(|s| s.name.clone()).collect();
+        let from_entities = if manifest
+            .sources
+            .iter()
+            .any(|s| s.attributes.is_none() && s.attributes_from_data.is_none())
+        {
+            attributes_carried(&names, entities)
+        } else {
+            Vec::new()
+        };
+        let mut sources = Vec::new();
+        for (si, s) in manifest.sources.iter().enumerate() {
+            let mut types: Vec<Option<Vec<bool>>> = vec![None; ENTITY_TYPES.len()];
+            let provided = s.provides.iter().filter_map(|p| entity_type_index(p));
+            let flags_of = |ti: usize, listed: Option<&Vec<String>>| {
                 let def = &ENTITY_TYPES[ti];
-                let mut flags = vec![false; def.attrs.len()];
-                if let Some(declared) = &s.attributes {
-                    derive[ti] = false;
-                    for name in declared.get(def.name).into_iter().flatten() {
-                        if let Some(ai) = def.attrs.iter().position(|a| a.name == name) {
-                            flags[ai] = true;
-                        }
+                match listed {
+                    Some(listed) => def
+                        .attrs
+                        .iter()
+                        .map(|a| listed.iter().any(|n| n == a.name))
+                        .collect(),
+                    None => vec![true; def.attrs.len()],
+                }
+            };
+            match &s.attributes {
+                Some(declared) => {
+                    let empty = Vec::new();
+                    for ti in provided {
+                        let listed = declared.get(ENTITY_TYPES[ti].name).unwrap_or(&empty);
+                        types[ti] = Some(flags_of(ti, Some(listed)));
                     }
                 }
-                types[ti] = Some(flags);
+                None => {
+                    let data = s.attributes_from_data.as_ref().or(from_entities.get(si));
+                    let carried = data
+                        .into_iter()
+                        .flat_map(|d| d.keys())
+                        .filter_map(|t| entity_type_index(t));
+                    for ti in provided.chain(carried) {
+                        let name = ENTITY_TYPES[ti].name;
+                        let tainted = unreadable.iter().any(|u| {
+                            u.source == s.name && u.entity_type.as_deref().is_none_or(|t| t == name)
+                        });
+                        let listed = data.and_then(|d| d.get(name)).filter(|_| !tainted);
+                        types[ti] = Some(flags_of(ti, listed));
+                    }
+                }
             }
             sources.push(SourceAttributes {
                 name: s.name.clone(),
                 counted: s.status != SourceStatus::Failed,
                 types,
             });
-            from_data.push(derive);
         }
-        let by_name: HashMap<String, usize> = sources
+        let by_name = sources
             .iter()
             .enumerate()
             .map(|(i, s)| (s.name.clone(), i))
             .collect();
-        // (source, type) pairs judged by their data that had an entity to judge by
-        let mut seen: Vec<Vec<bool>> = vec![vec![false; ENTITY_TYPES.len()]; sources.len()];
-        let mut last: Option<(&str, usize)> = None;
-        for e in entities {
-            let si = match last {
-                Some((name, si)) if name == e.provenance.source => si,
-                _ => match by_name.get(&e.provenance.source) {
-                    Some(&si) => {
-                        last = Some((e.provenance.source.as_str(), si));
-                        si
-                    }
-                    None => continue,
-                },
-            };
-            let ti = e.type_index;
-            if !from_data[si][ti] {
-                continue;
-            }
-            seen[si][ti] = true;
-            let flags = sources[si].types[ti]
-                .get_or_insert_with(|| vec![false; ENTITY_TYPES[ti].attrs.len()]);
-            for (ai, _) in e.attrs.iter() {
-                if let Some(f) = flags.get_mut(*ai) {
-                    *f = true;
-                }
-            }
-        }
-        // no entity to judge by: not judged here (the type's coverage says it is missing)
-        for (si, s) in sources.iter_mut().enumerate() {
-            for (ti, flags) in s.types.iter_mut().enumerate() {
-                if let Some(flags) = flags {
-                    if from_data[si][ti] && !seen[si][ti] {
-                        flags.iter_mut().for_each(|f| *f = true);
-                    }
-                }
-            }
-        }
         let mut cov = Self { sources, by_name };
         cov.fill_required_and_inverse();
         cov

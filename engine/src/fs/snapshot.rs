@@ -275,6 +275,7 @@ impl SourceWriter<'_> {
             attributes: self.meta.attributes,
             records: self.record_count,
             entities: self.entity_counts,
+            attributes_from_data: None,
         });
         Ok(())
     }

@@ -56,6 +56,7 @@ pub fn seal_fixture(name: &str, dir: &Path) -> PathBuf {
             connector_version: "0.1.0".into(),
             started_at: "2026-11-20T05:59:00Z".into(),
             provides: vec!["Organization".into(), "Identity".into()],
+            ..Default::default()
         })
         .expect("source");
     s.raw_entity_lines(&text).expect("lines");

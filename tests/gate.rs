@@ -355,6 +355,7 @@ mod indexed {
             connector_version: "0".into(),
             started_at: fixture::CREATED_AT.into(),
             provides: provides.iter().map(|s| s.to_string()).collect(),
+            ..SourceMeta::default()
         };
         let h = "0".repeat(64);
         let rec = format!(r#""record":{{"id":"r","sha256":"{h}"}}"#);

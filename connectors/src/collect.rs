@@ -241,6 +241,7 @@ fn write_snapshot(
             connector_version: source.connector.version().to_string(),
             started_at: format_rfc3339(run.started_at),
             provides: source.provides.clone(),
+            attributes: Some(source.mapping.attributes(&source.connector.streams())),
         })?;
         let c = run.collected;
         let parsed: Vec<Option<Value>> = c

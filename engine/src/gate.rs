@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::assessment::{assess, AssessError, Assessment};
+use crate::assessment::{assess, AssessError, Assessment, Status};
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::finding::EntityRef;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
@@ -539,6 +539,25 @@ pub fn gate_on(
         params.insert(DEPLOYMENT_GATE_PARAM.to_string(), ParamValue::Bool(true));
     }
     let assessment = assess(&gate_pack, &sub, at, &params)?;
+    // A gated rule that could not be assessed on the entities the deployment touches (an
+    // attribute it reads that no source supplies, or supplies for only some of them) is
+    // evidence missing for the decision, never a pass.
+    // Entities only read through a reference (role `Referenced`) are not what is deployed.
+    let judged_types: BTreeSet<&str> = picked
+        .iter()
+        .filter(|(_, roles)| roles.iter().any(|r| *r != Role::Referenced))
+        .map(|(i, _)| ev.get(*i).type_name())
+        .collect();
+    for r in &assessment.rules {
+        let touched_of_type = judged_types.contains(r.entity_type.as_str());
+        if r.status == Status::NotAssessed && touched_of_type {
+            missing.push(format!(
+                "rule `{}` could not be assessed: {}",
+                r.id,
+                r.reason.as_deref().unwrap_or("no evidence")
+            ));
+        }
+    }
     let touched = picked
         .iter()
         .map(|(i, roles)| Touched {

@@ -147,8 +147,12 @@ fn case_snapshot(case: &CaseToml, at: i64) -> Result<EvidenceSnapshot, String> {
             started_at: at_text.clone(),
             finished_at: at_text,
             provides: ENTITY_TYPES.iter().map(|t| t.name.to_string()).collect(),
+            // a case's records stand for complete evidence: every attribute is supplied, so
+            // that an attribute a case leaves out reads as absent, not as unprovided
+            attributes: Some(crate::evaluate::attributes::all_attributes()),
             records: 0,
             entities: BTreeMap::new(),
+            attributes_from_data: None,
         }],
         files: Vec::new(),
         index: None,

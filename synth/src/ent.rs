@@ -13,6 +13,9 @@ pub struct Ent {
     id: String,
     name: String,
     attrs: Map<String, Value>,
+    /// The attributes this kind of entity carries when it has them: every typed setter
+    /// declares its attribute, an optional one even when absent (the manifest's `attributes`).
+    declared: Vec<String>,
     member_of: Vec<String>,
 }
 
@@ -23,32 +26,44 @@ impl Ent {
             id: id.into(),
             name: name.into(),
             attrs: Map::new(),
+            declared: Vec::new(),
             member_of: Vec::new(),
         }
     }
 
-    /// Any JSON value (used for the one deliberately malformed line).
+    /// Any JSON value (used for the one deliberately malformed line); not declared.
     pub fn raw(mut self, k: &str, v: Value) -> Self {
         self.attrs.insert(k.to_string(), v);
         self
     }
 
+    fn declare(mut self, k: &str) -> Self {
+        if !self.declared.iter().any(|d| d == k) {
+            self.declared.push(k.to_string());
+        }
+        self
+    }
+
+    fn put(self, k: &str, v: Value) -> Self {
+        self.declare(k).raw(k, v)
+    }
+
     pub fn b(self, k: &str, v: bool) -> Self {
-        self.raw(k, Value::Bool(v))
+        self.put(k, Value::Bool(v))
     }
 
     pub fn n(self, k: &str, v: i64) -> Self {
-        self.raw(k, Value::from(v))
+        self.put(k, Value::from(v))
     }
 
     pub fn s(self, k: &str, v: impl Into<String>) -> Self {
-        self.raw(k, Value::String(v.into()))
+        self.put(k, Value::String(v.into()))
     }
 
     pub fn os<S: Into<String>>(self, k: &str, v: Option<S>) -> Self {
         match v {
             Some(v) => self.s(k, v),
-            None => self,
+            None => self.declare(k),
         }
     }
 
@@ -59,19 +74,19 @@ impl Ent {
     pub fn ot(self, k: &str, t: Option<i64>) -> Self {
         match t {
             Some(t) => self.t(k, t),
-            None => self,
+            None => self.declare(k),
         }
     }
 
     pub fn ob(self, k: &str, v: Option<bool>) -> Self {
         match v {
             Some(v) => self.b(k, v),
-            None => self,
+            None => self.declare(k),
         }
     }
 
     pub fn set(self, k: &str, v: Vec<String>) -> Self {
-        self.raw(k, Value::Array(v.into_iter().map(Value::String).collect()))
+        self.put(k, Value::Array(v.into_iter().map(Value::String).collect()))
     }
 
     pub fn member_of(mut self, groups: Vec<String>) -> Self {
@@ -81,6 +96,11 @@ impl Ent {
 
     pub fn ty(&self) -> &'static str {
         self.ty
+    }
+
+    /// Declares this entity's attributes on `src` (see [`SourceWriter::declare_attributes`]).
+    pub fn declare_on(&self, src: &mut SourceWriter<'_>) {
+        src.declare_attributes(self.ty, self.declared.iter().map(String::as_str));
     }
 
     pub fn into_line(self, record_id: &str, sha256: &str) -> EntityLine {
@@ -139,6 +159,7 @@ pub fn entities(
 ) -> Result<(), SynthError> {
     for e in ents {
         *counts.0.entry(e.ty()).or_default() += 1;
+        e.declare_on(src);
         src.entity(&e.into_line(record_id, sha))?;
     }
     Ok(())

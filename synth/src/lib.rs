@@ -100,6 +100,8 @@ fn meta(name: &str, kind: &str, provides: &[&str]) -> SourceMeta {
         connector_version: format!("conform-synth/{}", env!("CARGO_PKG_VERSION")),
         started_at: clock::rfc3339(clock::STARTED),
         provides: provides.iter().map(|s| s.to_string()).collect(),
+        // declared entity by entity as the generators write them (`Ent::declare_on`)
+        attributes: Some(Default::default()),
     }
 }
 

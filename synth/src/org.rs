@@ -531,6 +531,7 @@ pub fn write(
         .raw("level", json!("severe"))
         .s("owner", owner.identity_id())
         .t("last_reviewed_at", reviewed);
+    ent.declare_on(src);
     src.entity(&ent.into_line("RSK-016", &sha))?;
     Ok(1)
 }

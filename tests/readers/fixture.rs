@@ -230,6 +230,14 @@ pub fn acme_snapshot_without(dir: &Path, skip: &[&str]) -> PathBuf {
                 connector_version: "0.1.0".into(),
                 started_at: "2026-11-20T05:59:00Z".into(),
                 provides: provides.iter().map(|p| p.to_string()).collect(),
+                // The fixture's sources stand for systems that supply every attribute of the
+                // types they provide; an attribute an entity lacks is a value it does not have.
+                attributes: Some(
+                    conform_engine::evaluate::attributes::all_attributes()
+                        .into_iter()
+                        .filter(|(t, _)| provides.contains(&t.as_str()))
+                        .collect(),
+                ),
             })
             .expect("source");
         let mut lines = String::new();

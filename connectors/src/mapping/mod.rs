@@ -213,6 +213,26 @@ impl Mapping {
         out
     }
 
+    /// Per entity type the rules produce from the given streams, the sorted attributes they
+    /// map: what the source can supply (the manifest's `attributes`), whether or not a given
+    /// record has a value for them.
+    pub fn attributes(&self, streams: &[String]) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| streams.iter().any(|s| r.matches_stream(s)))
+        {
+            let names = out.entry(r.def.name.to_string()).or_default();
+            names.extend(r.attrs.iter().map(|(a, _)| a.name.to_string()));
+        }
+        for names in out.values_mut() {
+            names.sort();
+            names.dedup();
+        }
+        out
+    }
+
     /// Checks and compiles a mapping for `source`. Every problem is reported, each naming
     /// the rule and attribute.
     pub fn compile(raw: &RawMapping, source: &str) -> Result<Self, Vec<String>> {

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 pub use status::{RequirementResult, RuleResult, StandardSummary, Status};
 
+use crate::evaluate::attributes::{self, AttributeCoverage, ReadEvidence};
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::evaluate::entities::{self, EntityStore};
 use crate::evaluate::evaluator::{compile_all, Backend, EvaluatorKind, SnapshotView, Verdicts};
@@ -135,6 +136,8 @@ pub struct Prepared {
     pub unreadable: Vec<Unreadable>,
     pub counts: Vec<usize>,
     pub coverage: Vec<Coverage>,
+    /// Which attributes each source supplies.
+    pub attributes: AttributeCoverage,
     pub fact_results: Vec<FactResult>,
     pub rules_context: Context,
     /// The evaluator the passes use; with [`EvaluatorKind::Compiled`], `store` holds no Cedar
@@ -149,6 +152,7 @@ pub struct EntityStage {
     pub unreadable: Vec<Unreadable>,
     pub counts: Vec<usize>,
     pub coverage: Vec<Coverage>,
+    pub attributes: AttributeCoverage,
     pub evaluator: EvaluatorKind,
 }
 
@@ -214,11 +218,13 @@ fn entity_stage(
 ) -> EntityStage {
     let counts: Vec<usize> = store.by_type.iter().map(Vec::len).collect();
     let coverage = coverage(&snapshot.manifest, &counts, &unreadable);
+    let attributes = AttributeCoverage::new(&snapshot.manifest, &snapshot.entities, &unreadable);
     EntityStage {
         store,
         unreadable,
         counts,
         coverage,
+        attributes,
         evaluator,
     }
 }
@@ -257,6 +263,7 @@ pub fn prepare_facts(
         unreadable,
         counts,
         coverage,
+        attributes,
         evaluator,
     } = stage;
     let params_record = record(params.iter().map(|(k, v)| (k.clone(), v.to_cedar())))?;
@@ -266,13 +273,19 @@ pub fn prepare_facts(
         ("params".to_string(), params_record.clone()),
     ])
     .map_err(|e| AssessError::Internal(e.to_string()))?;
-    let fact_results = facts::compute_with(
+    let mut fact_results = facts::compute_with(
         &pack.facts,
         &backend(evaluator, &store, snapshot),
         &store.by_type,
         &snapshot.entities,
         &coverage,
         &facts_context,
+    );
+    attributes.apply_to_facts(
+        &pack.facts,
+        &mut fact_results,
+        &snapshot.entities,
+        &store.by_type,
     );
     let facts_record = record(fact_results.iter().filter_map(|f| {
         matches!(f.state, FactState::Computed)
@@ -295,6 +308,7 @@ pub fn prepare_facts(
         unreadable,
         counts,
         coverage,
+        attributes,
         fact_results,
         rules_context,
         evaluator,
@@ -339,6 +353,7 @@ pub fn assess_prepared(
         mut unreadable,
         counts,
         coverage,
+        attributes,
         fact_results,
         rules_context,
         evaluator,
@@ -351,6 +366,7 @@ pub fn assess_prepared(
         at,
         params,
         facts: &fact_results,
+        attributes: &attributes,
         assessed_at: format_rfc3339(at),
     };
     let mut findings = Vec::new();
@@ -460,17 +476,26 @@ struct RunContext<'a> {
     at: i64,
     params: &'a BTreeMap<String, ParamValue>,
     facts: &'a [FactResult],
+    attributes: &'a AttributeCoverage,
     assessed_at: String,
 }
 
-/// Why a rule was not evaluated: a fact it reads has no value to offer.
+/// Why a rule was not evaluated: an attribute it reads has no source, or a fact it reads has
+/// no value to offer.
 enum Skip {
     NotAssessed(String),
     Indeterminate(String),
 }
 
 impl<'a> RunContext<'a> {
-    fn skip_reason(&self, rule: &Rule) -> Option<Skip> {
+    fn skip_reason(&self, rule: &Rule, reads: &ReadEvidence, coverage: &Coverage) -> Option<Skip> {
+        // with no entities of its type at all, that is the reason (`rule_status`)
+        if let (Some(r), false) = (
+            reads.no_evidence_reason(),
+            matches!(coverage, Coverage::Missing(_)),
+        ) {
+            return Some(Skip::NotAssessed(format!("no evidence: {r}")));
+        }
         for name in &rule.facts {
             match self
                 .facts
@@ -501,7 +526,15 @@ impl<'a> RunContext<'a> {
         context: &'a Context,
         coverage: &Coverage,
     ) -> (Vec<Finding>, Vec<RuleResult>) {
-        let skips: Vec<Option<Skip>> = rules.iter().map(|r| self.skip_reason(r)).collect();
+        let reads: Vec<ReadEvidence> = rules
+            .iter()
+            .map(|r| self.attributes.reads(ti, &r.reads))
+            .collect();
+        let skips: Vec<Option<Skip>> = rules
+            .iter()
+            .zip(&reads)
+            .map(|(r, reads)| self.skip_reason(r, reads, coverage))
+            .collect();
         let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
@@ -520,9 +553,24 @@ impl<'a> RunContext<'a> {
         };
         let mut findings = Vec::new();
         let mut tallies = vec![(0usize, 0usize); rules.len()];
+        // entities not assessed per rule: their source does not supply an attribute it reads
+        let mut unsupplied = vec![0usize; rules.len()];
+        let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
         for (pos, &ei) in entity_indices.iter().enumerate() {
             let v = &verdicts[pos];
+            let lacks: Vec<bool> = reads
+                .iter()
+                .map(|r| r.unsupplied_on(self.attributes, view.0, view.1, ei))
+                .collect();
+            for (ri, lacking) in lacks.iter().enumerate() {
+                if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {
+                    unsupplied[ri] += 1;
+                }
+            }
             for (ai, &ri) in active.iter().enumerate() {
+                if lacks[ri] {
+                    continue;
+                }
                 if v.satisfied.binary_search(&ai).is_ok() {
                     tallies[ri].0 += 1;
                     findings.push(self.finding(rules[ri], ei, None));
@@ -532,7 +580,7 @@ impl<'a> RunContext<'a> {
                 }
             }
             for (ri, skip) in skips.iter().enumerate() {
-                if let Some(Skip::Indeterminate(reason)) = skip {
+                if let (Some(Skip::Indeterminate(reason)), false) = (skip, lacks[ri]) {
                     tallies[ri].1 += 1;
                     findings.push(self.finding(rules[ri], ei, Some(reason.clone())));
                 }
@@ -547,7 +595,11 @@ impl<'a> RunContext<'a> {
                     Skip::NotAssessed(r) => (Status::NotAssessed, r.clone()),
                     Skip::Indeterminate(r) => (Status::Indeterminate, r.clone()),
                 });
-                let (status, reason) = status::rule_status(nc, ind, coverage, skip);
+                let coverage = attributes::rule_coverage(
+                    coverage,
+                    reads[ri].incomplete_reason(unsupplied[ri], ti),
+                );
+                let (status, reason) = status::rule_status(nc, ind, &coverage, skip);
                 RuleResult {
                     id: rule.id.clone(),
                     title: rule.title.clone(),
@@ -559,8 +611,9 @@ impl<'a> RunContext<'a> {
                     evaluated: if skips[ri].is_some() {
                         0
                     } else {
-                        entity_indices.len()
+                        entity_indices.len() - unsupplied[ri]
                     },
+                    not_assessed: unsupplied[ri],
                     nonconformities: nc,
                     indeterminate: ind,
                 }

@@ -58,8 +58,16 @@ pub struct RuleResult {
     pub reason: Option<String>,
     /// Entities the rule was evaluated on.
     pub evaluated: usize,
+    /// Entities not assessed because their source (or the source of an entity they refer to)
+    /// does not supply an attribute the rule reads.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_assessed: usize,
     pub nonconformities: usize,
     pub indeterminate: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What the assessment concluded about one requirement.

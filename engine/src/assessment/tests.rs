@@ -24,6 +24,8 @@ fn mini_pack() -> PolicyPack {
 struct Fixture {
     sources: Vec<(&'static str, SourceStatus, Vec<&'static str>)>,
     lines: BTreeMap<&'static str, Vec<String>>,
+    /// The manifest's `attributes` of a source; absent: derived from its entities.
+    attributes: BTreeMap<&'static str, BTreeMap<String, Vec<String>>>,
 }
 
 fn entity(ty: &str, id: &str, attrs: serde_json::Value) -> String {
@@ -87,6 +89,7 @@ impl Fixture {
                 ("cmdb", vec![asset("db-1", "bob"), asset("db-2", "carol")]),
                 ("itsm", vec![review("MR-1", "2026-03-01T00:00:00Z")]),
             ]),
+            attributes: BTreeMap::new(),
         }
     }
 
@@ -108,8 +111,10 @@ impl Fixture {
                 started_at: AT.into(),
                 finished_at: AT.into(),
                 provides: provides.iter().map(|s| s.to_string()).collect(),
+                attributes: self.attributes.get(name).cloned(),
                 records: 0,
                 entities: BTreeMap::new(),
+                attributes_from_data: None,
             });
         }
         let mut manifest = Manifest {
@@ -136,9 +141,12 @@ impl Fixture {
     }
 
     fn assess(&self) -> Assessment {
-        let pack = mini_pack();
+        self.assess_with(&mini_pack())
+    }
+
+    fn assess_with(&self, pack: &PolicyPack) -> Assessment {
         let values = params::resolve(&pack.parameters, &BTreeMap::new()).unwrap();
-        assess(&pack, &self.snapshot(), parse_rfc3339(AT).unwrap(), &values).unwrap()
+        assess(pack, &self.snapshot(), parse_rfc3339(AT).unwrap(), &values).unwrap()
     }
 }
 
@@ -364,8 +372,17 @@ fn the_same_inputs_give_the_same_bytes() {
 
 #[test]
 fn an_evidence_fact_with_an_empty_population_makes_its_rules_not_assessed() {
-    // no identity carries a training date: no training feed, so "not assessed", not "conforming"
-    let a = Fixture::new().assess();
+    // the identity source supplies training dates but no identity carries one: "not assessed",
+    // not "conforming"
+    let mut fx = Fixture::new();
+    fx.attributes.insert(
+        "idp",
+        BTreeMap::from([(
+            "Identity".to_string(),
+            vec!["last_awareness_training_at".to_string()],
+        )]),
+    );
+    let a = fx.assess();
     let r = rule(&a, "t.training-overdue");
     assert_eq!(r.status, Status::NotAssessed);
     assert!(r
@@ -421,3 +438,6 @@ fn an_unreadable_record_taints_only_its_own_entity_type_when_it_says_which() {
         "the same source's other types are complete"
     );
 }
+
+#[path = "attribute_tests.rs"]
+mod attribute_tests;

@@ -1,6 +1,7 @@
 //! Evaluation: Cedar entities, evidence coverage, the facts pass and the narrow evaluator
 //! interface the rules pass runs through.
 
+pub mod attributes;
 mod compiled;
 pub mod coverage;
 #[cfg(test)]

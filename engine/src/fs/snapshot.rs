@@ -91,12 +91,17 @@ pub struct SnapshotWriter {
 }
 
 /// Metadata of one source's collection.
+#[derive(Debug, Clone, Default)]
 pub struct SourceMeta {
     pub name: String,
     pub kind: String,
     pub connector_version: String,
     pub started_at: String,
     pub provides: Vec<String>,
+    /// Per entity type, the attributes the source can supply (the manifest's `attributes`);
+    /// `None` leaves it to the engine to derive from the entities written. Extended by
+    /// [`SourceWriter::declare_attributes`].
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
 }
 
 struct HashingFile {
@@ -226,6 +231,26 @@ impl SourceWriter<'_> {
         Ok(())
     }
 
+    /// Declares that this source supplies the attributes `names` of `entity_type`, written or
+    /// not on a given entity (recorded sorted and once in the manifest's `attributes`).
+    pub fn declare_attributes<'n>(
+        &mut self,
+        entity_type: &str,
+        names: impl IntoIterator<Item = &'n str>,
+    ) {
+        let declared = self
+            .meta
+            .attributes
+            .get_or_insert_with(BTreeMap::new)
+            .entry(entity_type.to_string())
+            .or_default();
+        for name in names {
+            if let Err(at) = declared.binary_search_by(|d| d.as_str().cmp(name)) {
+                declared.insert(at, name.to_string());
+            }
+        }
+    }
+
     /// Appends entity lines written by hand or by another tool, as they are (one per line;
     /// blank lines skipped). They are validated when the snapshot is read, not here, so a
     /// malformed line is kept and reported with its line number.
@@ -278,8 +303,10 @@ impl SourceWriter<'_> {
             started_at: self.meta.started_at,
             finished_at: finished_at.to_string(),
             provides: self.meta.provides,
+            attributes: self.meta.attributes,
             records: self.record_count,
             entities: self.entity_counts,
+            attributes_from_data: None,
         });
         Ok(())
     }

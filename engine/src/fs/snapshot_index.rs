@@ -55,6 +55,7 @@ pub(crate) fn write_index(dir: &Path, lines: Vec<IndexedLine>) -> Result<IndexRe
         chunk_rows: CHUNK_ROWS,
         counts: built.counts,
         unreadable: built.unreadable,
+        attributes_carried: built.attributes_carried,
         tables: Tables {
             entities: write_table(dir, "entities", &built.entities)?,
             refs: write_table(dir, "refs", &built.refs)?,
@@ -164,6 +165,20 @@ pub fn open_indexed(path: &Path) -> Result<OpenedSnapshot, LoadSnapshotError> {
             path: entry.path.clone(),
             error: format!("unsupported index format `{}`", index.format),
         }));
+    }
+    // As a full load does: a source that declares no attributes is judged by what its
+    // entities carry, which the index recorded when it was written.
+    let mut manifest = manifest;
+    for s in manifest.sources.iter_mut() {
+        if s.attributes.is_none() {
+            s.attributes_from_data = Some(
+                index
+                    .attributes_carried
+                    .get(&s.name)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
     }
     let sources = manifest
         .sources

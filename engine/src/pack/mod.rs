@@ -8,7 +8,7 @@ mod errors;
 pub(crate) mod facts;
 pub mod format;
 pub mod params;
-mod reads;
+pub(crate) mod reads;
 mod rules;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@
 //! written, and searching chunk bytes the disk edge has read and verified.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,10 @@ pub struct SnapshotIndex {
     pub counts: BTreeMap<String, usize>,
     /// What a full load reports as unreadable, in the same order.
     pub unreadable: Vec<Unreadable>,
+    /// Per source, per entity type, the stored attributes its entities carry: what a full load
+    /// derives for a source whose manifest entry declares no `attributes`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes_carried: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     pub tables: Tables,
 }
 
@@ -110,6 +114,8 @@ pub struct LineFacts {
     pub key: Option<String>,
     /// (attribute, target type, target id) of every stored reference.
     pub refs: Vec<(String, String, String)>,
+    /// The stored attributes the line carries (indices into the type's attributes).
+    pub stored: Vec<usize>,
 }
 
 /// Reads one entity line as a full load would, and keeps what the index needs.
@@ -125,6 +131,7 @@ pub fn index_line(
             let def = e.def();
             let mut refs = Vec::new();
             let mut key = None;
+            let mut stored = Vec::new();
             for (ai, v) in &e.attrs {
                 let Some(a) = def.attrs.get(*ai) else {
                     continue;
@@ -132,6 +139,7 @@ pub fn index_line(
                 if !matches!(a.origin, AttrOrigin::Stored) {
                     continue;
                 }
+                stored.push(*ai);
                 match (a.ty, v) {
                     (AttrType::Ref(t), AttrValue::Ref(id)) => {
                         refs.push((a.name.to_string(), t.to_string(), id.clone()))
@@ -151,6 +159,7 @@ pub fn index_line(
                 name: e.name,
                 key,
                 refs,
+                stored,
             }
         })
         .map_err(|err| super::unreadable_line(&entities_path(source), line, text, source, &err));
@@ -169,6 +178,7 @@ pub fn index_line(
 /// written, in the order a full load reads them (sources in manifest order, lines in order).
 pub struct BuiltIndex {
     pub counts: BTreeMap<String, usize>,
+    pub attributes_carried: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     pub unreadable: Vec<Unreadable>,
     pub entities: Vec<EntityRow>,
     pub refs: Vec<RefRow>,
@@ -190,6 +200,8 @@ pub fn build_index(mut lines: Vec<IndexedLine>) -> BuiltIndex {
     // stable: of lines with the same (type, id), the first read stays first
     readable.sort_by(|a, b| (a.0.type_index, &a.0.id).cmp(&(b.0.type_index, &b.0.id)));
     let mut counts = BTreeMap::new();
+    let mut attributes_carried: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> =
+        BTreeMap::new();
     let mut entities = Vec::new();
     let mut refs = Vec::new();
     let mut lookup = Vec::new();
@@ -212,6 +224,14 @@ pub fn build_index(mut lines: Vec<IndexedLine>) -> BuiltIndex {
             }
         }
         *counts.entry(ty.to_string()).or_default() += 1;
+        let carried = attributes_carried
+            .entry(source.clone())
+            .or_default()
+            .entry(ty.to_string())
+            .or_default();
+        for ai in &f.stored {
+            carried.insert(ENTITY_TYPES[f.type_index].attrs[*ai].name.to_string());
+        }
         for (attr, target_type, target_id) in &f.refs {
             refs.push(RefRow(
                 target_type.clone(),
@@ -258,8 +278,19 @@ pub fn build_index(mut lines: Vec<IndexedLine>) -> BuiltIndex {
     refs.dedup();
     lookup.sort();
     lookup.dedup();
+    let attributes_carried = attributes_carried
+        .into_iter()
+        .map(|(source, types)| {
+            let types = types
+                .into_iter()
+                .map(|(t, attrs)| (t, attrs.into_iter().collect()))
+                .collect();
+            (source, types)
+        })
+        .collect();
     BuiltIndex {
         counts,
+        attributes_carried,
         unreadable,
         entities,
         refs,

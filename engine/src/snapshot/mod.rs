@@ -58,8 +58,19 @@ pub struct SourceEntry {
     pub finished_at: String,
     /// The entity types this source is expected to provide, whether or not it did.
     pub provides: Vec<String>,
+    /// Per entity type, the sorted names of the attributes this source can supply (what its
+    /// mapping produces), whether or not a record carried them. Absent in older snapshots:
+    /// the engine then derives it from the entities the source wrote
+    /// ([`crate::evaluate::attributes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
     pub records: u64,
     pub entities: BTreeMap<String, u64>,
+    /// Without `attributes`: per entity type, the attributes at least one of the source's
+    /// entities carries, derived when the snapshot is read (so that an assessment of part of
+    /// the entities, such as the gate's, judges by all of them). Never written.
+    #[serde(skip)]
+    pub attributes_from_data: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -311,12 +322,83 @@ pub fn build_model(
         duplicate
     });
     fill_inverse_attributes(&mut deduped);
+    let mut manifest = manifest;
+    let carried = attributes_carried(&manifest_source_names(&manifest), &deduped);
+    for (source, derived) in manifest.sources.iter_mut().zip(carried) {
+        if source.attributes.is_none() {
+            source.attributes_from_data = Some(derived);
+        }
+    }
     unreadable.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     EvidenceSnapshot {
         manifest,
         entities: deduped,
         unreadable,
     }
+}
+
+fn manifest_source_names(manifest: &Manifest) -> Vec<String> {
+    manifest.sources.iter().map(|s| s.name.clone()).collect()
+}
+
+/// For each of `sources` (by name), per entity type, the sorted stored attributes that at least
+/// one of its `entities` carries.
+pub fn attributes_carried(
+    sources: &[String],
+    entities: &[EvidenceEntity],
+) -> Vec<BTreeMap<String, Vec<String>>> {
+    let by_name: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    // per source, per type index: attribute indices carried
+    let mut carried: Vec<BTreeMap<usize, Vec<bool>>> = vec![BTreeMap::new(); sources.len()];
+    let mut last: Option<(&str, usize)> = None;
+    for e in entities {
+        let si = match last {
+            Some((name, si)) if name == &*e.provenance.source => si,
+            _ => match by_name.get(&*e.provenance.source) {
+                Some(&si) => {
+                    last = Some((&*e.provenance.source, si));
+                    si
+                }
+                None => continue,
+            },
+        };
+        let def = e.def();
+        let flags = carried[si]
+            .entry(e.type_index)
+            .or_insert_with(|| vec![false; def.attrs.len()]);
+        for (ai, _) in e.attrs.iter() {
+            if def
+                .attrs
+                .get(*ai)
+                .is_some_and(|a| a.origin == AttrOrigin::Stored)
+            {
+                flags[*ai] = true;
+            }
+        }
+    }
+    carried
+        .into_iter()
+        .map(|types| {
+            types
+                .into_iter()
+                .map(|(ti, flags)| {
+                    let def = &ENTITY_TYPES[ti];
+                    let mut names: Vec<String> = flags
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| **f)
+                        .map(|(ai, _)| def.attrs[ai].name.to_string())
+                        .collect();
+                    names.sort();
+                    (def.name.to_string(), names)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Sorts by (type, id), stably: of entities with the same (type, id), the first read stays

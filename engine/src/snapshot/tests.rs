@@ -25,6 +25,7 @@ fn write_demo(dir: &std::path::Path) -> Manifest {
             connector_version: "0.1.0".into(),
             started_at: "2026-11-20T06:00:00Z".into(),
             provides: vec!["Asset".into(), "BackupJob".into()],
+            ..Default::default()
         })
         .unwrap();
     s.record(br#"{"sys_id":"a1"}"#).unwrap();

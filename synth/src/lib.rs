@@ -17,6 +17,7 @@ pub mod clock;
 pub mod cmdb;
 mod cmdb_wire;
 pub mod ent;
+pub mod exports;
 pub mod grc;
 pub mod iam;
 mod iam_wire;

@@ -1,17 +1,19 @@
-//! `conform-synth`: writes the bundled demo organisation or a scaled one as an evidence
-//! snapshot. The snapshot id goes to stdout; a summary goes to stderr.
+//! `conform-synth`: writes the bundled demo organisation as raw vendor exports, or a scaled
+//! organisation as an evidence snapshot. What was written goes to stdout (the export files, or
+//! the snapshot id); a summary goes to stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use conform_synth::{write_demo, write_org, Expect, Summary};
+use conform_synth::exports::write_demo_exports;
+use conform_synth::{write_org, Expect, Summary};
 
 #[derive(Parser)]
 #[command(
     name = "conform-synth",
     version,
-    about = "Deterministic synthetic evidence snapshots for conform"
+    about = "Deterministic synthetic evidence for conform: the demo's vendor exports, scaled snapshots"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,19 +22,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The bundled demo organisation: Northwind Services Ltd (fixed seed, fixed instant).
+    /// The bundled demo organisation, Northwind Services Ltd (fixed seed, fixed instant), as the
+    /// raw vendor exports `fixtures/demo/conform.toml` collects.
     Demo {
-        /// Snapshot directory to create.
+        /// Exports directory to write (`fixtures/demo/exports`).
         #[arg(long)]
-        out: PathBuf,
-        /// Replace a snapshot already in `--out`.
+        exports: PathBuf,
+        /// Replace the exports already in `--exports`.
         #[arg(long)]
         force: bool,
         /// Also list every planted nonconformity and near miss on stderr.
         #[arg(long)]
         list_planted: bool,
     },
-    /// A scaled organisation of about N entities with the demo's distributions.
+    /// A scaled organisation of about N entities with the demo's distributions, as a snapshot.
     Org {
         /// Approximate number of entities.
         #[arg(long)]
@@ -51,7 +54,7 @@ enum Command {
 
 fn report(s: &Summary, list: bool) {
     eprintln!(
-        "wrote {} unit(s), {} entities (+{} malformed on purpose)",
+        "generated {} unit(s), {} entities (+{} malformed on purpose)",
         s.units,
         s.counts.total(),
         s.malformed
@@ -85,25 +88,38 @@ fn report(s: &Summary, list: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (result, list) = match cli.command {
+    let result = match cli.command {
         Command::Demo {
-            out,
+            exports,
             force,
             list_planted,
-        } => (write_demo(&out, force), list_planted),
+        } => write_demo_exports(&exports, force)
+            .map(|w| {
+                report(&w.snapshot, list_planted);
+                eprintln!(
+                    "wrote {} export files to `{}`",
+                    w.files.len(),
+                    exports.display()
+                );
+                for f in &w.files {
+                    println!("{}", f.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
         Command::Org {
             entities,
             seed,
             out,
             force,
-        } => (write_org(&out, entities, seed, force), false),
+        } => write_org(&out, entities, seed, force)
+            .map(|s| {
+                report(&s, false);
+                println!("{}", s.manifest.snapshot_id);
+            })
+            .map_err(|e| e.to_string()),
     };
     match result {
-        Ok(summary) => {
-            report(&summary, list);
-            println!("{}", summary.manifest.snapshot_id);
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -257,6 +257,10 @@ fn write_snapshot(
             .collect();
         let joins = source.mapping.join_index(&pairs);
         let mut problems = Vec::new();
+        // The types of which records could not be normalized; `None` once a record of unknown
+        // type was lost (not JSON), or pages were (fetch errors).
+        let mut lost_types: Option<std::collections::BTreeSet<String>> =
+            (c.fatal.is_none() && c.errors.is_empty()).then(Default::default);
         let mut entities = 0u64;
         let mut position: std::collections::HashMap<&str, usize> = Default::default();
         for (rec, value) in c.records.iter().zip(&parsed) {
@@ -265,6 +269,7 @@ fn write_snapshot(
             let sha = w.record(&rec.bytes)?;
             let Some(value) = value else {
                 problems.push(format!("`{}` record {n}: not valid JSON", rec.stream));
+                lost_types = None;
                 continue;
             };
             for result in source.mapping.normalize(&rec.stream, value, &sha, &joins) {
@@ -285,6 +290,9 @@ fn write_snapshot(
                         entities += 1;
                     }
                     Err(e) => {
+                        if let Some(lost) = lost_types.as_mut() {
+                            lost.insert(e.entity_type.clone());
+                        }
                         let rid = value
                             .get("id")
                             .or_else(|| value.get("sys_id"))
@@ -331,6 +339,11 @@ fn write_snapshot(
             entities,
             error: error.clone(),
         });
+        if status == SourceStatus::Partial {
+            if let Some(lost) = lost_types.filter(|l| !l.is_empty()) {
+                w.lost_types(lost.into_iter().collect());
+            }
+        }
         w.finish(status, error, &format_rfc3339(run.finished_at))?;
     }
     let organization = organization

@@ -153,6 +153,7 @@ fn case_snapshot(case: &CaseToml, at: i64) -> Result<EvidenceSnapshot, String> {
             records: 0,
             entities: BTreeMap::new(),
             attributes_from_data: None,
+            lost_types: None,
         }],
         files: Vec::new(),
         index: None,

@@ -16,6 +16,8 @@ use super::{Mapping, Rule};
 #[error("rule `{rule}`: {message}")]
 pub struct MapError {
     pub rule: String,
+    /// The entity type the rule makes: the type of which a record was lost.
+    pub entity_type: String,
     pub message: String,
 }
 
@@ -144,6 +146,7 @@ impl Mapping {
             }
             out.push(self.entity(rule, rec, sha256).map_err(|message| MapError {
                 rule: rule.name.clone(),
+                entity_type: rule.def.name.to_string(),
                 message,
             }));
         }

@@ -115,6 +115,7 @@ impl Fixture {
                 records: 0,
                 entities: BTreeMap::new(),
                 attributes_from_data: None,
+                lost_types: None,
             });
         }
         let mut manifest = Manifest {

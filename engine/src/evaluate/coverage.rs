@@ -40,6 +40,11 @@ pub fn coverage(manifest: &Manifest, counts: &[usize], unreadable: &[Unreadable]
                         s.name,
                         s.error.as_deref().unwrap_or("no error recorded")
                     )),
+                    // A partial source that says which types lost records taints those only.
+                    SourceStatus::Partial
+                        if s.lost_types
+                            .as_ref()
+                            .is_some_and(|lost| !lost.iter().any(|l| l == t.name)) => {}
                     SourceStatus::Partial => problems.push(format!(
                         "source `{}` was collected partially: {}",
                         s.name,
@@ -76,4 +81,40 @@ pub fn coverage(manifest: &Manifest, counts: &[usize], unreadable: &[Unreadable]
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::entity_type_index;
+
+    fn manifest(lost_types: &str) -> Manifest {
+        let text = format!(
+            r#"{{"format":"conform-snapshot/2","snapshot_id":"","organization":"o",
+            "created_at":"2026-11-20T06:00:00Z","files":[],"sources":[{{"name":"register",
+            "kind":"files","connector_version":"0","status":"partial","error":"record 40",
+            "started_at":"2026-11-20T06:00:00Z","finished_at":"2026-11-20T06:00:00Z",
+            "provides":["Document","Risk"],"records":40,"entities":{{}}{lost_types}}}]}}"#
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn state(m: &Manifest, ty: &str) -> Coverage {
+        let counts = vec![1; ENTITY_TYPES.len()];
+        coverage(m, &counts, &[])[entity_type_index(ty).unwrap()].clone()
+    }
+
+    #[test]
+    fn a_partial_source_that_names_its_lost_types_taints_those_only() {
+        let m = manifest(r#","lost_types":["Risk"]"#);
+        assert!(matches!(state(&m, "Risk"), Coverage::Incomplete(r) if r.contains("record 40")));
+        assert_eq!(state(&m, "Document"), Coverage::Complete);
+    }
+
+    #[test]
+    fn a_partial_source_that_does_not_say_what_it_lost_taints_every_type_it_provides() {
+        let m = manifest("");
+        assert!(matches!(state(&m, "Risk"), Coverage::Incomplete(_)));
+        assert!(matches!(state(&m, "Document"), Coverage::Incomplete(_)));
+    }
 }

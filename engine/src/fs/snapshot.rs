@@ -158,6 +158,7 @@ pub struct SourceWriter<'a> {
     record_count: u64,
     entity_counts: BTreeMap<String, u64>,
     lines: Vec<IndexedLine>,
+    lost_types: Option<Vec<String>>,
 }
 
 impl SnapshotWriter {
@@ -184,6 +185,7 @@ impl SnapshotWriter {
             record_count: 0,
             entity_counts: BTreeMap::new(),
             lines: Vec::new(),
+            lost_types: None,
         })
     }
 
@@ -281,6 +283,12 @@ impl SourceWriter<'_> {
         ));
     }
 
+    /// Records that the source (partial) lost records of these entity types only; see
+    /// [`SourceEntry::lost_types`].
+    pub fn lost_types(&mut self, types: Vec<String>) {
+        self.lost_types = Some(types);
+    }
+
     /// Closes the source's files and records its status.
     pub fn finish(
         self,
@@ -307,6 +315,7 @@ impl SourceWriter<'_> {
             records: self.record_count,
             entities: self.entity_counts,
             attributes_from_data: None,
+            lost_types: self.lost_types,
         });
         Ok(())
     }

@@ -66,6 +66,11 @@ pub struct SourceEntry {
     pub attributes: Option<BTreeMap<String, Vec<String>>>,
     pub records: u64,
     pub entities: BTreeMap<String, u64>,
+    /// A partial source: the entity types of which records were lost, when the connector
+    /// knows (records that could not be normalized into their type). Absent: any type the
+    /// source provides may have lost records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_types: Option<Vec<String>>,
     /// Without `attributes`: per entity type, the attributes at least one of the source's
     /// entities carries, derived when the snapshot is read (so that an assessment of part of
     /// the entities, such as the gate's, judges by all of them). Never written.

@@ -175,6 +175,36 @@ fn missing_evidence_for_a_gated_requirement_exits_4() {
         .contains("service `billing` is not in the snapshot"));
 }
 
+/// A gated rule that reads an attribute no source supplies is evidence missing (exit 4) when it
+/// could apply to what the deployment touches; a rule that cannot apply to it whatever the
+/// attribute holds (a security-incident rule on a change record) is not.
+#[test]
+fn a_gated_rule_reading_an_unsupplied_attribute_is_missing_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = fixture::acme_snapshot_with(tmp.path(), &[], &[("Identity", "access_request")]);
+    let run = gate(&snap, &["--change", "CHG-1", "--format", "json"]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    let missing = json(&run)["missing_evidence"].to_string();
+    assert!(
+        missing.contains("iam.privileged-without-approved-request")
+            && missing.contains("`Identity.access_request`"),
+        "{missing}"
+    );
+    // The demo supplies no forensic fields: security-incident rules cannot be assessed, but
+    // they cannot apply to a change record either.
+    let demo = conform(&[
+        "gate",
+        "--service",
+        "payments-api",
+        "--change",
+        "CHG-1060",
+        "--format",
+        "json",
+    ]);
+    let missing = json(&demo)["missing_evidence"].to_string();
+    assert!(!missing.contains("security-incident"), "{missing}");
+}
+
 #[test]
 fn input_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();

@@ -24,6 +24,8 @@ pub enum ConjunctOutcome {
 pub struct Conjunct {
     pub text: String,
     pub outcome: ConjunctOutcome,
+    /// The attribute paths it reads (`resource.owner.status`, `context.now`).
+    pub reads: Vec<String>,
 }
 
 fn flatten_and(expr: &Value, out: &mut Vec<Value>) {
@@ -91,6 +93,7 @@ pub fn conjuncts(
         .enumerate()
         .map(|(i, p)| Conjunct {
             text: condition_text(p),
+            reads: crate::pack::reads::paths(p),
             outcome: if let Some((_, e)) = verdicts.errors.iter().find(|(j, _)| *j == i) {
                 ConjunctOutcome::Error(e.clone())
             } else if verdicts.satisfied.contains(&i) {

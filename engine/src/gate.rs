@@ -14,11 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::assessment::{assess, AssessError, Assessment, Status};
+use crate::assessment::{assess, prepare, AssessError, Assessment, Prepared, Status};
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::finding::EntityRef;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
-use crate::pack::{ParamType, ParamValue, PolicyPack};
+use crate::pack::{ParamType, ParamValue, PolicyPack, Rule};
 use crate::snapshot::index::IndexError;
 use crate::snapshot::{EvidenceSnapshot, Manifest, Unreadable};
 
@@ -541,21 +541,38 @@ pub fn gate_on(
     let assessment = assess(&gate_pack, &sub, at, &params)?;
     // A gated rule that could not be assessed on the entities the deployment touches (an
     // attribute it reads that no source supplies, or supplies for only some of them) is
-    // evidence missing for the decision, never a pass.
-    // Entities only read through a reference (role `Referenced`) are not what is deployed.
-    let judged_types: BTreeSet<&str> = picked
+    // evidence missing for the decision, never a pass — unless it cannot apply to them
+    // whatever the missing attributes hold ([`could_apply`]). Entities only read through a
+    // reference (role `Referenced`) are not what is deployed.
+    let judged: Vec<usize> = picked
         .iter()
-        .filter(|(_, roles)| roles.iter().any(|r| *r != Role::Referenced))
-        .map(|(i, _)| ev.get(*i).type_name())
+        .enumerate()
+        .filter(|(_, (_, roles))| roles.iter().any(|r| *r != Role::Referenced))
+        .map(|(pos, _)| pos)
         .collect();
-    for r in &assessment.rules {
-        let touched_of_type = judged_types.contains(r.entity_type.as_str());
-        if r.status == Status::NotAssessed && touched_of_type {
-            missing.push(format!(
-                "rule `{}` could not be assessed: {}",
-                r.id,
-                r.reason.as_deref().unwrap_or("no evidence")
-            ));
+    let unassessed: Vec<&crate::assessment::RuleResult> = assessment
+        .rules
+        .iter()
+        .filter(|r| r.status == Status::NotAssessed)
+        .filter(|r| {
+            judged
+                .iter()
+                .any(|&p| sub.entities[p].type_name() == r.entity_type)
+        })
+        .collect();
+    if !unassessed.is_empty() {
+        let prepared = prepare(&gate_pack, &sub, at, &params)?;
+        for r in unassessed {
+            let applies = gate_pack
+                .rule(&r.id)
+                .is_none_or(|rule| could_apply(rule, &sub, &judged, &prepared));
+            if applies {
+                missing.push(format!(
+                    "rule `{}` could not be assessed: {}",
+                    r.id,
+                    r.reason.as_deref().unwrap_or("no evidence")
+                ));
+            }
         }
     }
     let touched = picked
@@ -574,4 +591,25 @@ pub fn gate_on(
         not_gated,
         assessment,
     })
+}
+
+/// Whether `rule` could fire on one of the `judged` entities of `sub` (positions): it cannot on
+/// an entity where one of its condition's top-level conjuncts that reads only supplied
+/// attributes evaluates to false (the missing attributes cannot change that conjunct). Any
+/// doubt (an error, a conjunct reading a missing attribute) counts as "could apply".
+fn could_apply(rule: &Rule, sub: &EvidenceSnapshot, judged: &[usize], prepared: &Prepared) -> bool {
+    judged
+        .iter()
+        .filter(|&&p| sub.entities[p].type_index == rule.type_index)
+        .any(|&p| {
+            match crate::explain::conjuncts(rule, &prepared.store, p, &prepared.rules_context) {
+                Ok(parts) => !parts.iter().any(|c| {
+                    let evidence = prepared.attributes.reads(rule.type_index, &c.reads);
+                    c.outcome == crate::explain::ConjunctOutcome::False
+                        && evidence.unprovided.is_empty()
+                        && evidence.partial.is_empty()
+                }),
+                Err(_) => true,
+            }
+        })
 }

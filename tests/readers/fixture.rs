@@ -217,6 +217,12 @@ fn sources() -> Vec<(
 /// Seals the organisation into `dir/acme` and returns the snapshot's directory. `skip` names
 /// sources to leave out (their types then have no evidence).
 pub fn acme_snapshot_without(dir: &Path, skip: &[&str]) -> PathBuf {
+    acme_snapshot_with(dir, skip, &[])
+}
+
+/// [`acme_snapshot_without`], whose sources do not declare the attributes `undeclared`
+/// (`(type, attribute)`): no source supplies them.
+pub fn acme_snapshot_with(dir: &Path, skip: &[&str], undeclared: &[(&str, &str)]) -> PathBuf {
     let snap = dir.join("acme");
     let mut w = SnapshotWriter::create(&snap).expect("create");
     for (name, kind, provides, types) in sources() {
@@ -236,6 +242,13 @@ pub fn acme_snapshot_without(dir: &Path, skip: &[&str]) -> PathBuf {
                     conform_engine::evaluate::attributes::all_attributes()
                         .into_iter()
                         .filter(|(t, _)| provides.contains(&t.as_str()))
+                        .map(|(t, attrs)| {
+                            let kept = attrs
+                                .into_iter()
+                                .filter(|a| !undeclared.contains(&(t.as_str(), a.as_str())))
+                                .collect();
+                            (t, kept)
+                        })
                         .collect(),
                 ),
             })

@@ -455,38 +455,42 @@ not json at all"#
         let tmp = tempfile::tempdir().unwrap();
         let good = fixture::acme_snapshot(&tmp.path().join("good"));
 
-        // A touched entity's line: a change of the deployed service (read to see whether it is
-        // an open incident), made to look as if it had a backout plan.
-        let snap = tmp.path().join("record");
-        copy_dir(&good, &snap);
-        tamper(
-            &snap.join("entities/itsm.jsonl"),
-            "\"backout_plan\":false",
-            "\"backout_plan\":true ",
-        );
-        let (code, stderr) = gate_error(&snap);
-        assert_eq!(code, 2, "{stderr}");
-        snap!("gate_tampered_record", stderr);
-
-        // A chunk of the index.
-        let snap = tmp.path().join("chunk");
-        copy_dir(&good, &snap);
-        tamper(
-            &snap.join("index/entities-000000.jsonl"),
-            "svc:payments",
-            "svc:paymentz",
-        );
-        let (code, stderr) = gate_error(&snap);
-        assert_eq!(code, 2, "{stderr}");
-        snap!("gate_tampered_index_chunk", stderr);
-
-        // The top-level index file.
-        let snap = tmp.path().join("top");
-        copy_dir(&good, &snap);
-        tamper(&snap.join("index/index.json"), "\"rows\":", "\"rowz\":");
-        let (code, stderr) = gate_error(&snap);
-        assert_eq!(code, 2, "{stderr}");
-        snap!("gate_tampered_index", stderr);
+        // (what is changed, in which file, from, to, the error snapshot's name)
+        let cases = [
+            // A touched entity's line: a change of the deployed service (read to see whether
+            // it is an open incident), made to look as if it had a backout plan.
+            (
+                "record",
+                "entities/itsm.jsonl",
+                "\"backout_plan\":false",
+                "\"backout_plan\":true ",
+                "gate_tampered_record",
+            ),
+            // A chunk of the index.
+            (
+                "chunk",
+                "index/entities-000000.jsonl",
+                "svc:payments",
+                "svc:paymentz",
+                "gate_tampered_index_chunk",
+            ),
+            // The top-level index file.
+            (
+                "top",
+                "index/index.json",
+                "\"rows\":",
+                "\"rowz\":",
+                "gate_tampered_index",
+            ),
+        ];
+        for (name, file, from, to, snapshot) in cases {
+            let snap = tmp.path().join(name);
+            copy_dir(&good, &snap);
+            tamper(&snap.join(file), from, to);
+            let (code, stderr) = gate_error(&snap);
+            assert_eq!(code, 2, "{stderr}");
+            snap!(snapshot, stderr);
+        }
     }
 
     #[test]

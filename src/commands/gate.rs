@@ -3,13 +3,10 @@
 //! `--fail-on`), 4 (a gated requirement has no evidence) or 2 (input error).
 
 use std::io::Write;
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use conform_engine::fs::{open_indexed, OpenedSnapshot};
 use conform_engine::gate::{gate, gate_on, Gate, GateError, GateRequest, Role};
-use conform_engine::pack::ParamValue;
 use conform_engine::printer::{JunitPrinter, Printer, RuleInfo, SarifPrinter};
 use conform_engine::snapshot::Manifest;
 use conform_engine::time::parse_rfc3339;
@@ -17,7 +14,6 @@ use serde::Serialize;
 
 use crate::cli::{GateArgs, GateFormat};
 use crate::commands::assess::{repo_relative, severity};
-use crate::commands::{load_pack, pack_dir};
 use crate::config::Config;
 use crate::error::{chain, CliError};
 use crate::exit::Exit;
@@ -152,46 +148,6 @@ fn text(
     Ok(())
 }
 
-/// The pack, parameter values and `--at` instant, checked before any evidence is read (as
-/// `load_inputs` does).
-struct GateInputs {
-    pack: conform_engine::pack::PolicyPack,
-    params: BTreeMap<String, ParamValue>,
-    at: Option<i64>,
-    evidence: PathBuf,
-}
-
-fn gate_inputs(args: &GateArgs, config: &Config) -> Result<GateInputs, CliError> {
-    let at = match args.inputs.pack.at.as_deref() {
-        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
-            CliError::Input(format!(
-                "`--at {s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T06:00:00Z)"
-            ))
-        })?),
-        None => None,
-    };
-    let pack = load_pack(&pack_dir(args.inputs.pack.pack.as_deref(), config))?;
-    let params = conform_engine::pack::params::resolve(&pack.parameters, &config.parameters)
-        .map_err(|errs| {
-            CliError::Input(format!(
-                "invalid `[parameters]` in the configuration: {}",
-                errs.join("; ")
-            ))
-        })?;
-    let evidence = args.inputs.evidence.clone().or_else(|| config.evidence.clone()).ok_or_else(|| {
-        CliError::Input(
-            "no evidence to assess: pass `--evidence DIR` or set `assessment.evidence` in conform.toml"
-                .into(),
-        )
-    })?;
-    Ok(GateInputs {
-        pack,
-        params,
-        at,
-        evidence,
-    })
-}
-
 fn instant(at: Option<i64>, manifest: &Manifest) -> Result<i64, CliError> {
     match at {
         Some(t) => Ok(t),
@@ -206,7 +162,7 @@ fn instant(at: Option<i64>, manifest: &Manifest) -> Result<i64, CliError> {
 
 /// Runs the gate through the snapshot index (reading only what the deployment touches), or,
 /// for a snapshot written without an index, on the whole snapshot loaded.
-fn run_gate(inputs: &GateInputs, request: &GateRequest) -> Result<Gate, CliError> {
+fn run_gate(inputs: &super::CheckedInputs, request: &GateRequest) -> Result<Gate, CliError> {
     let opened = open_indexed(&inputs.evidence).map_err(|e| CliError::Input(chain(&e)))?;
     let in_snapshot = |dir: &Path, e: GateError| match e {
         GateError::Index(i) => CliError::Input(format!("in snapshot `{}`: {i}", dir.display())),
@@ -241,7 +197,7 @@ fn run_gate(inputs: &GateInputs, request: &GateRequest) -> Result<Gate, CliError
 }
 
 pub fn run(args: &GateArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let inputs = gate_inputs(args, config)?;
+    let inputs = super::check_inputs(&args.inputs, config)?;
     let request = GateRequest {
         service: args.service.clone(),
         change: args.change.clone(),

@@ -62,16 +62,23 @@ impl Inputs {
     }
 }
 
-/// Loads the inputs of an assessment, checking the cheap things (arguments, configuration,
-/// pack) before reading the evidence.
-pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inputs, CliError> {
-    let (pack, evidence, at) = (
-        args.pack.pack.as_deref(),
-        args.evidence.as_deref(),
-        args.pack.at.as_deref(),
-    );
+/// What an assessment needs besides the evidence, checked before any evidence is read:
+/// `--at`, the pack, the parameter values, and where the evidence is.
+pub struct CheckedInputs {
+    pub pack: PolicyPack,
+    pub params: std::collections::BTreeMap<String, conform_engine::pack::ParamValue>,
+    /// `--at`, when given.
+    pub at: Option<i64>,
+    pub evidence: PathBuf,
+}
+
+/// Checks the cheap things (arguments, configuration, pack) of an assessment.
+pub fn check_inputs(
+    args: &crate::cli::InputArgs,
+    config: &Config,
+) -> Result<CheckedInputs, CliError> {
     use conform_engine::time::parse_rfc3339;
-    let requested_at = match at {
+    let at = match args.pack.at.as_deref() {
         Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
             CliError::Input(format!(
                 "`--at {s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T06:00:00Z)"
@@ -79,7 +86,7 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         })?),
         None => None,
     };
-    let pack = load_pack(&pack_dir(pack, config))?;
+    let pack = load_pack(&pack_dir(args.pack.pack.as_deref(), config))?;
     let params = conform_engine::pack::params::resolve(&pack.parameters, &config.parameters)
         .map_err(|errs| {
             CliError::Input(format!(
@@ -87,12 +94,30 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
                 errs.join("; ")
             ))
         })?;
-    let evidence = evidence.map(Path::to_path_buf).or_else(|| config.evidence.clone()).ok_or_else(|| {
+    let evidence = args.evidence.clone().or_else(|| config.evidence.clone()).ok_or_else(|| {
         CliError::Input(
             "no evidence to assess: pass `--evidence DIR` or set `assessment.evidence` in conform.toml"
                 .into(),
         )
     })?;
+    Ok(CheckedInputs {
+        pack,
+        params,
+        at,
+        evidence,
+    })
+}
+
+/// Loads the inputs of an assessment, checking the cheap things (arguments, configuration,
+/// pack) before reading the evidence.
+pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inputs, CliError> {
+    use conform_engine::time::parse_rfc3339;
+    let CheckedInputs {
+        pack,
+        params,
+        at: requested_at,
+        evidence,
+    } = check_inputs(args, config)?;
     let snapshot_dir = conform_engine::fs::resolve_snapshot_dir(&evidence)
         .map_err(|e| CliError::Input(chain(&e)))?;
     let snapshot =

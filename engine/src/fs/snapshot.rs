@@ -64,16 +64,25 @@ pub fn resolve_snapshot_dir(path: &Path) -> Result<PathBuf, LoadSnapshotError> {
         .ok_or_else(|| LoadSnapshotError::NoSnapshot(path.display().to_string()))
 }
 
+/// Reads and checks the manifest of the snapshot in `dir` (its id is verified).
+pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, LoadSnapshotError> {
+    let manifest_path = dir.join("manifest.json");
+    let bytes = std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
+    parse_manifest(&bytes).map_err(|source| invalid(dir, source))
+}
+
+fn invalid(dir: &Path, source: crate::snapshot::SnapshotError) -> LoadSnapshotError {
+    LoadSnapshotError::Invalid {
+        path: dir.display().to_string(),
+        source,
+    }
+}
+
 /// Loads and verifies a snapshot (see [`resolve_snapshot_dir`] for what `path` may be).
 pub fn load_snapshot(path: &Path) -> Result<EvidenceSnapshot, LoadSnapshotError> {
     let dir = resolve_snapshot_dir(path)?;
-    let manifest_path = dir.join("manifest.json");
-    let bytes = std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
-    let invalid = |source| LoadSnapshotError::Invalid {
-        path: dir.display().to_string(),
-        source,
-    };
-    let manifest = parse_manifest(&bytes).map_err(invalid)?;
+    let manifest = read_manifest(&dir)?;
+    let invalid = |source| invalid(&dir, source);
     read_snapshot(manifest, |rel| {
         std::fs::read(dir.join(rel)).map_err(|e| e.to_string())
     })

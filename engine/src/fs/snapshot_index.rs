@@ -17,7 +17,7 @@ use crate::snapshot::index::{
     IndexRef, IndexedLine, Keyed, LookupRow, RefRow, SnapshotIndex, Tables, CHUNK_ROWS,
     INDEX_FORMAT, INDEX_PATH,
 };
-use crate::snapshot::{entities_path, inverse_declarations, parse_manifest, sha256_hex, Manifest};
+use crate::snapshot::{entities_path, inverse_declarations, sha256_hex, Manifest};
 use crate::time::parse_rfc3339;
 
 fn write_table<R: Serialize + Keyed>(
@@ -119,13 +119,7 @@ pub enum OpenedSnapshot {
 /// when it has one: reads and verifies the manifest and `index/index.json` only.
 pub fn open_indexed(path: &Path) -> Result<OpenedSnapshot, LoadSnapshotError> {
     let dir = resolve_snapshot_dir(path)?;
-    let manifest_path = dir.join("manifest.json");
-    let bytes = std::fs::read(&manifest_path).map_err(|e| io_error("read", &manifest_path, e))?;
-    let invalid = |source| LoadSnapshotError::Invalid {
-        path: dir.display().to_string(),
-        source,
-    };
-    let manifest = parse_manifest(&bytes).map_err(invalid)?;
+    let manifest = super::snapshot::read_manifest(&dir)?;
     let Some(entry) = manifest.index.clone() else {
         return Ok(OpenedSnapshot::Unindexed(dir));
     };

@@ -436,8 +436,9 @@ not json at all"#
         std::fs::write(file, text.replacen(from, to, 1)).unwrap();
     }
 
-    fn gate_error(snap: &Path) -> (i32, String) {
-        let run = conform(&[
+    /// The gate of the acme fixture's payments service with change CHG-1 on `snap`.
+    fn gate_run(snap: &Path) -> crate::common::Run {
+        conform(&[
             "gate",
             "--evidence",
             snap.to_str().unwrap(),
@@ -445,7 +446,11 @@ not json at all"#
             "payments",
             "--change",
             "CHG-1",
-        ]);
+        ])
+    }
+
+    fn gate_error(snap: &Path) -> (i32, String) {
+        let run = gate_run(snap);
         let dir = snap.display().to_string();
         (run.code, run.stderr.replace(&dir, "[snapshot]"))
     }
@@ -497,15 +502,7 @@ not json at all"#
     fn a_snapshot_without_an_index_is_gated_by_a_full_load_and_says_so() {
         let tmp = tempfile::tempdir().unwrap();
         let good = fixture::acme_snapshot(&tmp.path().join("good"));
-        let run = conform(&[
-            "gate",
-            "--evidence",
-            good.to_str().unwrap(),
-            "--service",
-            "payments",
-            "--change",
-            "CHG-1",
-        ]);
+        let run = gate_run(&good);
         // the same snapshot as `conform-snapshot/1`: no index, its id recomputed
         let snap = tmp.path().join("v1");
         copy_dir(&good, &snap);
@@ -517,15 +514,7 @@ not json at all"#
         m.index = None;
         m.snapshot_id = conform_engine::snapshot::compute_snapshot_id(&m);
         std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-        let old = conform(&[
-            "gate",
-            "--evidence",
-            snap.to_str().unwrap(),
-            "--service",
-            "payments",
-            "--change",
-            "CHG-1",
-        ]);
+        let old = gate_run(&snap);
         assert_eq!(old.code, run.code);
         assert!(old.stderr.contains("has no index"), "{}", old.stderr);
         assert!(!run.stderr.contains("has no index"), "{}", run.stderr);

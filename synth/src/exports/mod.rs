@@ -47,13 +47,6 @@ const JIRA_PAGE: usize = 100;
 pub enum ExportsError {
     #[error(transparent)]
     Synth(#[from] SynthError),
-    #[error("cannot {action} `{path}`: {source}")]
-    Fs {
-        action: &'static str,
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("`{0}` exists and is not an empty directory or a set of exports (use --force to replace exports)")]
     OutputExists(String),
     #[error("record {line} of source `{source_name}` is not {expected}")]
@@ -66,10 +59,12 @@ pub enum ExportsError {
 
 fn fs_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ExportsError {
     let path = path.display().to_string();
-    move |source| ExportsError::Fs {
-        action,
-        path,
-        source,
+    move |source| {
+        ExportsError::Synth(SynthError::Fs {
+            action,
+            path,
+            source,
+        })
     }
 }
 

@@ -168,6 +168,8 @@ pub struct SourceWriter<'a> {
     entity_counts: BTreeMap<String, u64>,
     lines: Vec<IndexedLine>,
     lost_types: Option<Vec<String>>,
+    /// The source's name as entities share it, made once for every line indexed.
+    source_name: crate::model::value::SourceName,
 }
 
 impl SnapshotWriter {
@@ -188,6 +190,7 @@ impl SnapshotWriter {
         let entities = HashingFile::create(&self.dir, entities_path(&meta.name))?;
         Ok(SourceWriter {
             snapshot: self,
+            source_name: meta.name.as_str().into(),
             meta,
             records,
             entities,
@@ -286,7 +289,7 @@ impl SourceWriter<'_> {
         self.lines.push(index_line(
             text,
             pos,
-            &self.meta.name,
+            &self.source_name,
             line,
             self.entities.bytes,
         ));

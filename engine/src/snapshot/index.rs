@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{entities_path, sha256_hex, Unreadable};
-use crate::model::value::parse_entity_line;
+use crate::model::value::{parse_entity_line, SourceName};
 use crate::model::{AttrOrigin, AttrType, AttrValue, ENTITY_TYPES};
 
 /// `index/index.json`'s `format`.
@@ -122,11 +122,11 @@ pub struct LineFacts {
 pub fn index_line(
     text: &str,
     source_pos: usize,
-    source: &str,
+    source: &SourceName,
     line: usize,
     offset: u64,
 ) -> IndexedLine {
-    let parsed = parse_entity_line(text, &crate::snapshot::SourceName::from(source), 0)
+    let parsed = parse_entity_line(text, source, 0)
         .map(|e| {
             let def = e.def();
             let mut refs = Vec::new();

@@ -68,7 +68,7 @@ pub fn run(
     let prepared = prepare_facts(pack, &snapshot, stage, at, params).map_err(|e| e.to_string())?;
     let view = SnapshotView {
         entities: &snapshot.entities,
-        by_type: &prepared.store.by_type,
+        by_type: &prepared.entities.store.by_type,
     };
     let ctx = &prepared.rules_context;
     let mut out = String::new();

@@ -141,10 +141,11 @@ pub fn explain(
     let prepared = crate::assessment::prepare(pack, snapshot, at, params)?;
     let ti = rule.type_index;
     let entity = prepared
+        .entities
         .store
         .find(&snapshot.entities, ti, &finding.entity.id);
     let conjuncts = match entity {
-        Some(ei) => conjuncts(rule, &prepared.store, ei, &prepared.rules_context),
+        Some(ei) => conjuncts(rule, &prepared.entities.store, ei, &prepared.rules_context),
         None => Err("the entity is not in the evidence".to_string()),
     };
     Ok(Ok(Explanation {

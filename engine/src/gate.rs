@@ -602,9 +602,17 @@ fn could_apply(rule: &Rule, sub: &EvidenceSnapshot, judged: &[usize], prepared: 
         .iter()
         .filter(|&&p| sub.entities[p].type_index == rule.type_index)
         .any(|&p| {
-            match crate::explain::conjuncts(rule, &prepared.store, p, &prepared.rules_context) {
+            match crate::explain::conjuncts(
+                rule,
+                &prepared.entities.store,
+                p,
+                &prepared.rules_context,
+            ) {
                 Ok(parts) => !parts.iter().any(|c| {
-                    let evidence = prepared.attributes.reads(rule.type_index, &c.reads);
+                    let evidence = prepared
+                        .entities
+                        .attributes
+                        .reads(rule.type_index, &c.reads);
                     c.outcome == crate::explain::ConjunctOutcome::False
                         && evidence.unprovided.is_empty()
                         && evidence.partial.is_empty()

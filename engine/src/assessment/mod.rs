@@ -132,17 +132,10 @@ fn record(
 /// Everything the rules pass needs, computed once: Cedar entities, evidence coverage, facts
 /// and the rules' context.
 pub struct Prepared {
-    pub store: EntityStore,
-    pub unreadable: Vec<Unreadable>,
-    pub counts: Vec<usize>,
-    pub coverage: Vec<Coverage>,
-    /// Which attributes each source supplies.
-    pub attributes: AttributeCoverage,
+    /// Entities, coverage and the evaluator (the first stage).
+    pub entities: EntityStage,
     pub fact_results: Vec<FactResult>,
     pub rules_context: Context,
-    /// The evaluator the passes use; with [`EvaluatorKind::Compiled`], `store` holds no Cedar
-    /// entities.
-    pub evaluator: EvaluatorKind,
 }
 
 /// The first stage of [`prepare`]: Cedar entities (or only the entity index) and evidence
@@ -152,7 +145,10 @@ pub struct EntityStage {
     pub unreadable: Vec<Unreadable>,
     pub counts: Vec<usize>,
     pub coverage: Vec<Coverage>,
+    /// Which attributes each source supplies.
     pub attributes: AttributeCoverage,
+    /// The evaluator the passes use; with [`EvaluatorKind::Compiled`], `store` holds no Cedar
+    /// entities.
     pub evaluator: EvaluatorKind,
 }
 
@@ -260,12 +256,11 @@ pub fn prepare_facts(
 ) -> Result<Prepared, AssessError> {
     let EntityStage {
         store,
-        unreadable,
-        counts,
         coverage,
         attributes,
         evaluator,
-    } = stage;
+        ..
+    } = &stage;
     let params_record = record(params.iter().map(|(k, v)| (k.clone(), v.to_cedar())))?;
     let now = RestrictedExpression::new_long(at);
     let facts_context = Context::from_pairs([
@@ -275,10 +270,10 @@ pub fn prepare_facts(
     .map_err(|e| AssessError::Internal(e.to_string()))?;
     let mut fact_results = facts::compute_with(
         &pack.facts,
-        &backend(evaluator, &store, snapshot),
+        &backend(*evaluator, store, snapshot),
         &store.by_type,
         &snapshot.entities,
-        &coverage,
+        coverage,
         &facts_context,
     );
     attributes.apply_to_facts(
@@ -304,14 +299,9 @@ pub fn prepare_facts(
     .map_err(|e| AssessError::Internal(e.to_string()))?;
 
     Ok(Prepared {
-        store,
-        unreadable,
-        counts,
-        coverage,
-        attributes,
+        entities: stage,
         fact_results,
         rules_context,
-        evaluator,
     })
 }
 
@@ -349,14 +339,17 @@ pub fn assess_prepared(
     params: &BTreeMap<String, ParamValue>,
 ) -> Result<Assessment, AssessError> {
     let Prepared {
-        store,
-        mut unreadable,
-        counts,
-        coverage,
-        attributes,
+        entities:
+            EntityStage {
+                store,
+                mut unreadable,
+                counts,
+                coverage,
+                attributes,
+                evaluator,
+            },
         fact_results,
         rules_context,
-        evaluator,
     } = prepared;
     let ctx = RunContext {
         pack,

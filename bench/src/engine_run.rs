@@ -146,7 +146,7 @@ pub fn run(
         std::fs::read(dir.join("manifest.json")).map_err(|e| format!("manifest: {e}"))?;
     let manifest = parse_manifest(&manifest_bytes).map_err(|e| e.to_string())?;
     let (entities, unreadable) = read_entities(&manifest, |rel| {
-        std::fs::read(dir.join(rel)).map_err(|e| e.to_string())
+        std::fs::File::open(dir.join(rel)).map_err(|e| e.to_string())
     })
     .map_err(|e| e.to_string())?;
     t.lap();

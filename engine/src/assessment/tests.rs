@@ -136,7 +136,10 @@ impl Fixture {
         };
         manifest.snapshot_id = compute_snapshot_id(&manifest);
         read_snapshot(manifest, |p| {
-            files.get(p).cloned().ok_or_else(|| "missing".into())
+            files
+                .get(p)
+                .map(Vec::as_slice)
+                .ok_or_else(|| "missing".into())
         })
         .unwrap()
     }

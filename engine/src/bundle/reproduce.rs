@@ -174,7 +174,7 @@ fn evidence(
     let snapshot = read_snapshot(m, |rel| {
         files
             .get(&format!("snapshot/{rel}"))
-            .cloned()
+            .map(Vec::as_slice)
             .ok_or_else(|| "not in the bundle".to_string())
     })
     .map_err(|e| one(stage, format!("snapshot: {e}")))?;

@@ -84,7 +84,7 @@ pub fn load_snapshot(path: &Path) -> Result<EvidenceSnapshot, LoadSnapshotError>
     let manifest = read_manifest(&dir)?;
     let invalid = |source| invalid(&dir, source);
     read_snapshot(manifest, |rel| {
-        std::fs::read(dir.join(rel)).map_err(|e| e.to_string())
+        std::fs::File::open(dir.join(rel)).map_err(|e| e.to_string())
     })
     .map_err(invalid)
 }

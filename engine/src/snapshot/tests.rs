@@ -93,3 +93,40 @@ fn tampering_is_detected() {
     let err = load_snapshot(&dir).unwrap_err().to_string();
     assert!(err.contains("snapshot id mismatch"), "{err}");
 }
+
+#[test]
+fn entity_files_read_the_same_in_blocks_of_any_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    let mut manifest = write_demo(&dir);
+    // a blank line, CRLF line ends and no newline at the end: line numbers still count every line
+    let path = "entities/cmdb.jsonl";
+    let text = std::fs::read_to_string(dir.join(path)).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(1, "");
+    let edited = lines.join("\r\n");
+    let entry = manifest.files.iter_mut().find(|f| f.path == path).unwrap();
+    entry.sha256 = sha256_hex(edited.as_bytes());
+    entry.bytes = edited.len() as u64;
+    let open = |rel: &str| {
+        if rel == path {
+            Ok(edited.as_bytes())
+        } else {
+            Err("missing".to_string())
+        }
+    };
+    let (whole, whole_unreadable) = read_entities(&manifest, open).unwrap();
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole_unreadable.len(), 1);
+    assert_eq!(whole_unreadable[0].line, Some(4));
+    for block_size in [1, 2, 7, 64, 300, 4096] {
+        let (entities, unreadable) = read_entities_in_blocks(&manifest, open, block_size).unwrap();
+        assert_eq!(entities, whole, "block size {block_size}");
+        assert_eq!(unreadable, whole_unreadable, "block size {block_size}");
+    }
+    // a hash mismatch is still found when the file is read in blocks
+    let entry = manifest.files.iter_mut().find(|f| f.path == path).unwrap();
+    entry.sha256 = sha256_hex(b"something else");
+    let err = read_entities_in_blocks(&manifest, open, 7).unwrap_err();
+    assert!(matches!(err, SnapshotError::FileHash { .. }), "{err}");
+}

@@ -13,6 +13,10 @@ mod mem;
 mod report;
 mod scaling;
 
+/// The same allocator as the `conform` binary, so that the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, ExitCode};

@@ -121,6 +121,19 @@ impl AttrMap {
     }
 }
 
+impl AttrMap {
+    /// A map of `items` with distinct indices all below 128, in a vector with room for `room`
+    /// more (the type's inverse attributes, filled when the model is built): one allocation of
+    /// the final size, never grown.
+    pub(crate) fn from_distinct(items: &mut Vec<(usize, AttrValue)>, room: usize) -> Self {
+        items.sort_unstable_by_key(|(k, _)| *k);
+        let low = items.iter().fold(0u128, |acc, (k, _)| acc | (1u128 << k));
+        let mut exact = Vec::with_capacity(items.len() + room);
+        exact.append(items);
+        Self { low, items: exact }
+    }
+}
+
 impl<'a> IntoIterator for &'a AttrMap {
     type Item = (&'a usize, &'a AttrValue);
     type IntoIter = std::iter::Map<

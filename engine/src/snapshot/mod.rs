@@ -292,17 +292,23 @@ fn read_entities_in_blocks<R: Read>(
             let (whole, _) = block.split_at(complete);
             // The block's hash is taken while its lines are parsed, in parallel; a mismatch
             // still refuses the snapshot.
-            let ((), parsed) = rayon::join(
+            let lines_in = whole.iter().filter(|b| **b == b'\n').count();
+            rayon::join(
                 || hasher.update(whole),
-                || parse_lines(whole, lines_before, source, &path, at),
+                || {
+                    parse_lines(
+                        whole,
+                        lines_before,
+                        lines_in,
+                        source,
+                        &path,
+                        at,
+                        &mut entities,
+                        &mut unreadable,
+                    )
+                },
             );
-            lines_before += whole.iter().filter(|b| **b == b'\n').count();
-            for p in parsed {
-                match p {
-                    Ok(e) => entities.push(e),
-                    Err(u) => unreadable.push(u),
-                }
-            }
+            lines_before += lines_in;
             block.drain(..complete);
         }
         let actual = hex::encode(hasher.finalize());
@@ -352,34 +358,49 @@ fn fill_block(
     })
 }
 
-/// Parses the lines of one block of an entity file, on all cores; `lines_before` is the number
-/// of lines of the file before the block.
+/// Parses the lines of one block of an entity file, on all cores, into `entities` and
+/// `unreadable`; `lines_before` is the number of lines of the file before the block, and
+/// `lines_in` the number in it.
+#[allow(clippy::too_many_arguments)]
 fn parse_lines(
     whole: &[u8],
     lines_before: usize,
+    lines_in: usize,
     source: &SourceEntry,
     path: &str,
     at: i64,
-) -> Vec<Result<EvidenceEntity, Unreadable>> {
+    entities: &mut Vec<EvidenceEntity>,
+    unreadable: &mut Vec<Unreadable>,
+) {
     let text = String::from_utf8_lossy(whole);
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .collect();
+    let mut lines: Vec<(usize, &str)> = Vec::with_capacity(lines_in + 1);
+    lines.extend(
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty()),
+    );
     // one shared source name per chunk of lines: the entities share it without the threads
-    // contending on one reference count
-    lines
+    // contending on one reference count; each chunk's results in a vector of its exact size
+    let parsed: Vec<Vec<Result<EvidenceEntity, Unreadable>>> = lines
         .par_chunks(SOURCE_CHUNK)
-        .flat_map_iter(|chunk| {
+        .map(|chunk| {
             let shared = SourceName::from(source.name.as_str());
-            chunk.iter().map(move |&(n, line)| {
-                parse_entity_line(line, &shared, at).map_err(|err| {
-                    unreadable_line(path, lines_before + n + 1, line, &source.name, &err)
+            chunk
+                .iter()
+                .map(|&(n, line)| {
+                    parse_entity_line(line, &shared, at).map_err(|err| {
+                        unreadable_line(path, lines_before + n + 1, line, &source.name, &err)
+                    })
                 })
-            })
+                .collect()
         })
-        .collect()
+        .collect();
+    for p in parsed.into_iter().flatten() {
+        match p {
+            Ok(e) => entities.push(e),
+            Err(u) => unreadable.push(u),
+        }
+    }
 }
 
 /// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate
@@ -440,34 +461,53 @@ pub fn attributes_carried(
         .enumerate()
         .map(|(i, s)| (s.as_str(), i))
         .collect();
-    // per source, per type index: attribute indices carried
-    let mut carried: Vec<BTreeMap<usize, Vec<bool>>> = vec![BTreeMap::new(); sources.len()];
-    let mut last: Option<(&str, usize)> = None;
-    for e in entities {
-        let si = match last {
-            Some((name, si)) if name == &*e.provenance.source => si,
-            _ => match by_name.get(&*e.provenance.source) {
-                Some(&si) => {
-                    last = Some((&*e.provenance.source, si));
-                    si
+    // per source, per type index: attribute indices carried; by chunks of entities on all
+    // cores, then merged
+    let carried_in = |chunk: &[EvidenceEntity]| {
+        let mut carried: Vec<BTreeMap<usize, Vec<bool>>> = vec![BTreeMap::new(); sources.len()];
+        let mut last: Option<(&str, usize)> = None;
+        for e in chunk {
+            let si = match last {
+                Some((name, si)) if name == &*e.provenance.source => si,
+                _ => match by_name.get(&*e.provenance.source) {
+                    Some(&si) => {
+                        last = Some((&*e.provenance.source, si));
+                        si
+                    }
+                    None => continue,
+                },
+            };
+            let def = e.def();
+            let flags = carried[si]
+                .entry(e.type_index)
+                .or_insert_with(|| vec![false; def.attrs.len()]);
+            for (ai, _) in e.attrs.iter() {
+                if def
+                    .attrs
+                    .get(*ai)
+                    .is_some_and(|a| a.origin == AttrOrigin::Stored)
+                {
+                    flags[*ai] = true;
                 }
-                None => continue,
-            },
-        };
-        let def = e.def();
-        let flags = carried[si]
-            .entry(e.type_index)
-            .or_insert_with(|| vec![false; def.attrs.len()]);
-        for (ai, _) in e.attrs.iter() {
-            if def
-                .attrs
-                .get(*ai)
-                .is_some_and(|a| a.origin == AttrOrigin::Stored)
-            {
-                flags[*ai] = true;
             }
         }
-    }
+        carried
+    };
+    let carried = entities
+        .par_chunks(1 << 14)
+        .map(carried_in)
+        .reduce_with(|mut all, chunk| {
+            for (types, more) in all.iter_mut().zip(chunk) {
+                for (ti, flags) in more {
+                    let have = types.entry(ti).or_insert_with(|| vec![false; flags.len()]);
+                    for (h, f) in have.iter_mut().zip(flags) {
+                        *h |= f;
+                    }
+                }
+            }
+            all
+        })
+        .unwrap_or_else(|| vec![BTreeMap::new(); sources.len()]);
     carried
         .into_iter()
         .map(|types| {
@@ -579,8 +619,21 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
             list.par_sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
         }
     }
+    // per target type: the position in its list of the first entity with each id (a hash
+    // lookup instead of a binary search that compares strings behind pointers at every step)
+    let first: Vec<HashMap<&str, usize>> = targets
+        .par_iter()
+        .map(|list| {
+            let mut first = HashMap::with_capacity(list.len());
+            for (pos, &i) in list.iter().enumerate().rev() {
+                first.insert(entities[i].id.as_str(), pos);
+            }
+            first
+        })
+        .collect();
     // (target entity index, inverse attr index, referrer id), found on all cores
     let targets = &targets;
+    let first = &first;
     let wanted = &wanted;
     let shared = &*entities;
     let mut found: Vec<(usize, usize, &str)> = shared
@@ -598,7 +651,9 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
                 };
                 let list = &targets[*tt];
                 for id in ids {
-                    let from = list.partition_point(|&i| shared[i].id.as_str() < id.as_str());
+                    let Some(&from) = first[*tt].get(id.as_str()) else {
+                        continue;
+                    };
                     for &i in list[from..].iter().take_while(|&&i| shared[i].id == *id) {
                         out.push((i, *inv, e.id.as_str()));
                     }
@@ -609,27 +664,36 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
         .collect();
     found.par_sort_unstable();
     found.dedup();
-    let mut filled: Vec<(usize, usize, Vec<String>)> = Vec::new();
-    for (i, inv, id) in found {
-        match filled.last_mut() {
-            Some((li, lai, ids)) if *li == i && *lai == inv => ids.push(id.to_string()),
-            _ => filled.push((i, inv, vec![id.to_string()])),
-        }
+    // per (target entity, inverse attr index): the referrers' ids, sorted (by target entity)
+    let filled: Vec<(usize, usize, Vec<String>)> = found
+        .par_chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .map(|group| {
+            let ids = group.iter().map(|(_, _, id)| id.to_string()).collect();
+            (group[0].0, group[0].1, ids)
+        })
+        .collect();
+    drop(found);
+    // moved to their entities: (inverse attr index, ids) per entity index
+    let mut by_entity: Vec<Vec<(usize, Vec<String>)>> = Vec::new();
+    by_entity.resize_with(entities.len(), Vec::new);
+    for (i, ai, ids) in filled {
+        by_entity[i].push((ai, ids));
     }
-    let mut filled = filled.into_iter().peekable();
-    for (i, e) in entities.iter_mut().enumerate() {
-        for (ai, a) in e.def().attrs.iter().enumerate() {
-            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                let ids = match filled.peek() {
-                    Some((fi, fai, _)) if *fi == i && *fai == ai => {
-                        filled.next().map(|(_, _, ids)| ids).unwrap_or_default()
-                    }
-                    _ => Vec::new(),
-                };
-                e.attrs.insert(ai, AttrValue::RefSet(ids));
+    entities
+        .par_iter_mut()
+        .zip(by_entity.into_par_iter())
+        .for_each(|(e, mut mine)| {
+            for (ai, a) in e.def().attrs.iter().enumerate() {
+                if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+                    let ids = mine
+                        .iter_mut()
+                        .find(|(fai, _)| *fai == ai)
+                        .map(|(_, ids)| std::mem::take(ids))
+                        .unwrap_or_default();
+                    e.attrs.insert(ai, AttrValue::RefSet(ids));
+                }
             }
-        }
-    }
+        });
 }
 
 #[cfg(test)]

@@ -122,7 +122,8 @@ impl<'de> Visitor<'de> for Attrs {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let defs = self.0.attrs;
-        let mut out = Vec::with_capacity(defs.len());
+        let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        out.clear();
         let mut seen: u128 = 0;
         // writers put attributes in the model's order: look from the last one found on
         let mut next = 0;
@@ -144,8 +145,19 @@ impl<'de> Visitor<'de> for Attrs {
             }
         }
         // keys are distinct (`seen`), so this is exactly the map of them
-        Ok(out.into_iter().collect())
+        let room = defs
+            .iter()
+            .filter(|a| matches!(a.origin, AttrOrigin::Inverse { .. }))
+            .count();
+        let attrs = AttrMap::from_distinct(&mut out, room);
+        SCRATCH.with(|s| *s.borrow_mut() = out);
+        Ok(attrs)
     }
+}
+
+thread_local! {
+    /// The attributes of the line being parsed, before they are moved into an exact-size map.
+    static SCRATCH: std::cell::RefCell<Vec<(usize, AttrValue)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// One attribute value of type `.0`; `None` for a null optional one.

@@ -473,6 +473,28 @@ struct RunContext<'a> {
     assessed_at: String,
 }
 
+/// Entities of one type evaluated and reported as one unit of parallel work.
+const ENTITY_CHUNK: usize = 2048;
+
+/// What the rules of one type found on a chunk of its entities.
+struct TypeOutcome {
+    findings: Vec<Finding>,
+    /// Per rule: (nonconformities, indeterminate results).
+    tallies: Vec<(usize, usize)>,
+    /// Per rule: entities not assessed because their source lacks an attribute it reads.
+    unsupplied: Vec<usize>,
+}
+
+impl TypeOutcome {
+    fn new(rules: usize) -> Self {
+        Self {
+            findings: Vec::new(),
+            tallies: vec![(0, 0); rules],
+            unsupplied: vec![0; rules],
+        }
+    }
+}
+
 /// Why a rule was not evaluated: an attribute it reads has no source, or a fact it reads has
 /// no value to offer.
 enum Skip {
@@ -531,52 +553,65 @@ impl<'a> RunContext<'a> {
         let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
-        let verdicts: Vec<Verdicts> = match self.backend.evaluator(&policies, ti, context) {
-            Ok(ev) => entity_indices
-                .par_iter()
-                .map(|&ei| ev.evaluate_entity(ei))
-                .collect(),
-            Err(e) => entity_indices
-                .iter()
-                .map(|_| Verdicts {
-                    satisfied: Vec::new(),
-                    errors: (0..policies.len()).map(|i| (i, e.clone())).collect(),
-                })
-                .collect(),
-        };
-        let mut findings = Vec::new();
+        let evaluator = self.backend.evaluator(&policies, ti, context);
+        let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
+        // Each chunk of entities is evaluated and turned into findings on its own core; the
+        // chunks' outcomes are then joined in entity order.
+        let chunks: Vec<TypeOutcome> = entity_indices
+            .par_chunks(ENTITY_CHUNK)
+            .map(|chunk| {
+                let mut out = TypeOutcome::new(rules.len());
+                for &ei in chunk {
+                    let v = match &evaluator {
+                        Ok(ev) => ev.evaluate_entity(ei),
+                        Err(e) => Verdicts {
+                            satisfied: Vec::new(),
+                            errors: (0..policies.len()).map(|i| (i, e.clone())).collect(),
+                        },
+                    };
+                    let lacks: Vec<bool> = reads
+                        .iter()
+                        .map(|r| r.unsupplied_on(self.attributes, view.0, view.1, ei))
+                        .collect();
+                    for (ri, lacking) in lacks.iter().enumerate() {
+                        if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {
+                            out.unsupplied[ri] += 1;
+                        }
+                    }
+                    for (ai, &ri) in active.iter().enumerate() {
+                        if lacks[ri] {
+                            continue;
+                        }
+                        if v.satisfied.binary_search(&ai).is_ok() {
+                            out.tallies[ri].0 += 1;
+                            out.findings.push(self.finding(rules[ri], ei, None));
+                        } else if let Some((_, err)) = v.errors.iter().find(|(i, _)| *i == ai) {
+                            out.tallies[ri].1 += 1;
+                            out.findings
+                                .push(self.finding(rules[ri], ei, Some(err.clone())));
+                        }
+                    }
+                    for (ri, skip) in skips.iter().enumerate() {
+                        if let (Some(Skip::Indeterminate(reason)), false) = (skip, lacks[ri]) {
+                            out.tallies[ri].1 += 1;
+                            out.findings
+                                .push(self.finding(rules[ri], ei, Some(reason.clone())));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        let mut findings = Vec::with_capacity(chunks.iter().map(|c| c.findings.len()).sum());
         let mut tallies = vec![(0usize, 0usize); rules.len()];
         // entities not assessed per rule: their source does not supply an attribute it reads
         let mut unsupplied = vec![0usize; rules.len()];
-        let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
-        for (pos, &ei) in entity_indices.iter().enumerate() {
-            let v = &verdicts[pos];
-            let lacks: Vec<bool> = reads
-                .iter()
-                .map(|r| r.unsupplied_on(self.attributes, view.0, view.1, ei))
-                .collect();
-            for (ri, lacking) in lacks.iter().enumerate() {
-                if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {
-                    unsupplied[ri] += 1;
-                }
-            }
-            for (ai, &ri) in active.iter().enumerate() {
-                if lacks[ri] {
-                    continue;
-                }
-                if v.satisfied.binary_search(&ai).is_ok() {
-                    tallies[ri].0 += 1;
-                    findings.push(self.finding(rules[ri], ei, None));
-                } else if let Some((_, err)) = v.errors.iter().find(|(i, _)| *i == ai) {
-                    tallies[ri].1 += 1;
-                    findings.push(self.finding(rules[ri], ei, Some(err.clone())));
-                }
-            }
-            for (ri, skip) in skips.iter().enumerate() {
-                if let (Some(Skip::Indeterminate(reason)), false) = (skip, lacks[ri]) {
-                    tallies[ri].1 += 1;
-                    findings.push(self.finding(rules[ri], ei, Some(reason.clone())));
-                }
+        for chunk in chunks {
+            findings.extend(chunk.findings);
+            for ri in 0..rules.len() {
+                tallies[ri].0 += chunk.tallies[ri].0;
+                tallies[ri].1 += chunk.tallies[ri].1;
+                unsupplied[ri] += chunk.unsupplied[ri];
             }
         }
         let results = rules

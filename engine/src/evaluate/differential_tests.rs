@@ -261,6 +261,21 @@ fn operator_policies() -> Vec<(Policy, usize)> {
             "Ticket",
             "context.params.weak_mfa_methods.contains(\"sms\") && context.now > 0",
         ),
+        // guards (see `plan`): shared reads of an optional attribute, which may be absent
+        (
+            "Identity",
+            "resource.email == \"a@example.com\" && resource.privileged",
+        ),
+        ("Identity", "\"a@example.com\" != resource.email"),
+        ("Identity", "resource.email && resource.privileged"),
+        (
+            "Identity",
+            "resource.kind == \"human\" && resource.email == \"x\" && resource.privileged",
+        ),
+        (
+            "Identity",
+            "resource.privileged && (resource.mfa_enrolled && resource.break_glass)",
+        ),
     ];
     let mut out = Vec::new();
     for (i, (t, cond)) in cases.iter().enumerate() {

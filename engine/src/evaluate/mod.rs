@@ -10,3 +10,4 @@ pub mod entities;
 pub mod evaluator;
 pub mod facts;
 mod native;
+mod plan;

@@ -8,6 +8,7 @@ use super::compiled::{
     Unsupported,
 };
 use super::evaluator::{EntityEvaluator, PolicyEvaluator, Verdicts};
+use super::plan::{Plan, Test, MAX_READS};
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity};
 
 /// The snapshot's entities as the compiled policies read them.
@@ -303,7 +304,7 @@ impl<'a> Eval<'a> {
 pub struct CompiledEvaluator<'a> {
     policies: Vec<Policy>,
     resource_type: usize,
-    programs: Vec<Program>,
+    plan: Plan,
     view: SnapshotView<'a>,
     context: &'a Context,
 }
@@ -329,13 +330,35 @@ fn programs(
 
 /// Cedar's verdicts from each policy's outcome: if a `forbid` is satisfied the decision is
 /// Deny and only the satisfied `forbid`s are reasons; otherwise the satisfied `permit`s are.
-fn verdicts<'a>(programs: &'a [Program], ev: &Eval<'a>) -> Verdicts {
+/// The programs are evaluated as `plan` arranges them: each guard's attribute read once.
+fn verdicts<'a>(plan: &'a Plan, ev: &Eval<'a>) -> Verdicts {
+    let mut reads: [Option<R<'a>>; MAX_READS] = [const { None }; MAX_READS];
     let mut forbids = Vec::new();
     let mut permits = Vec::new();
     let mut errors = Vec::new();
-    for (i, p) in programs.iter().enumerate() {
-        match ev.eval(&p.condition).and_then(boolean) {
-            Ok(true) if p.forbid => forbids.push(i),
+    for (i, step) in plan.steps.iter().enumerate() {
+        let mut outcome = || -> Result<bool, EvalError> {
+            if let Some(guard) = &step.guard {
+                let read =
+                    reads[guard.read].get_or_insert_with(|| ev.eval(&plan.reads[guard.read]));
+                let value = read.clone()?;
+                let holds = match &guard.test {
+                    Test::Compare { negate, value: c } => eq(value, of_const(c)) != *negate,
+                    Test::Truth => boolean(value)?,
+                };
+                if !holds {
+                    return Ok(false);
+                }
+            }
+            for conjunct in &step.rest {
+                if !boolean(ev.eval(conjunct)?)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        match outcome() {
+            Ok(true) if step.forbid => forbids.push(i),
             Ok(true) => permits.push(i),
             Ok(false) => {}
             Err(e) => errors.push((i, e.to_string())),
@@ -374,7 +397,12 @@ impl<'a> CompiledEvaluator<'a> {
         cache: &CompiledPolicies,
     ) -> Result<Self, Unsupported> {
         Ok(Self {
-            programs: programs(policies, EntTy::Model(resource_type), context, cache)?,
+            plan: Plan::new(&programs(
+                policies,
+                EntTy::Model(resource_type),
+                context,
+                cache,
+            )?),
             policies: policies.to_vec(),
             resource_type,
             view,
@@ -390,7 +418,7 @@ impl EntityEvaluator for CompiledEvaluator<'_> {
             view: self.view,
             resource: Val::Entity(EntTy::Model(e.type_index), &e.id, Some(index)),
         };
-        verdicts(&self.programs, &ev)
+        verdicts(&self.plan, &ev)
     }
 }
 
@@ -412,10 +440,10 @@ impl PolicyEvaluator for CompiledEvaluator<'_> {
             resource: Val::Entity(t, id, idx),
         };
         if std::ptr::eq(context, self.context) && ti == Some(self.resource_type) {
-            return verdicts(&self.programs, &ev);
+            return verdicts(&self.plan, &ev);
         }
         match programs(&self.policies, t, context, &CompiledPolicies::default()) {
-            Ok(progs) => verdicts(&progs, &ev),
+            Ok(progs) => verdicts(&Plan::new(&progs), &ev),
             Err(Unsupported(why)) => Verdicts {
                 satisfied: Vec::new(),
                 errors: (0..self.policies.len())

@@ -1,0 +1,189 @@
+//! Several rules of a type in one evaluation: the compiled programs of one entity type, planned
+//! so that the attribute their leading conjuncts test is read once per entity.
+//!
+//! Most rules of a type begin by selecting the entities they are about: `resource.kind ==
+//! "change" && ...`, `resource.status == "active" && ...`, `resource.in_scope && ...`. Evaluated
+//! one policy at a time, a ticket's `kind` is read and compared by every one of the thirty
+//! ticket rules. A [`Plan`] reads each such attribute once per entity and gives every program
+//! its guard's value from that one read; only the programs whose guard holds evaluate the rest.
+//!
+//! The semantics are the programs' own. Cedar's `&&` evaluates left to right and stops at the
+//! first `false` or error, so `a && b && c` equals `a && (b && c)` in value and in error, and a
+//! guard computed from a shared read of `resource.<attr>` is the value the conjunct would have:
+//! the read's error is the conjunct's error (a constant operand cannot fail), and `==` / `!=`
+//! never fail. The differential tests compare every verdict and error with
+//! `cedar_policy::Authorizer`'s.
+
+use super::compiled::{BinOp, Const, EntTy, Expr, Program};
+
+/// Guards that read more attributes than this are not shared (a fixed array per entity).
+pub(crate) const MAX_READS: usize = 16;
+
+/// How a program's leading conjunct turns the shared read into a boolean.
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    /// `resource.<attr> == constant` (or `!=` when `negate`), either operand order.
+    Compare { negate: bool, value: Const },
+    /// `resource.<attr>` itself, a boolean attribute.
+    Truth,
+}
+
+/// A program's leading conjunct, answered from the shared read `read`.
+#[derive(Debug, Clone)]
+pub(crate) struct Guard {
+    pub read: usize,
+    pub test: Test,
+}
+
+/// One program: its guard, if its leading conjunct is one, and the conjuncts evaluated after
+/// it (all of them when there is no guard), in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub forbid: bool,
+    pub guard: Option<Guard>,
+    pub rest: Vec<Expr>,
+}
+
+/// The programs of one type, planned: see the module documentation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    /// The `resource.<attr>` expressions the guards read, each once per entity.
+    pub reads: Vec<Expr>,
+    pub steps: Vec<Step>,
+}
+
+/// The conjuncts of `e` in evaluation order: `a && b && c`, however nested, is `[a, b, c]`.
+fn conjuncts(e: &Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::And(l, r) => {
+            conjuncts(l, out);
+            conjuncts(r, out);
+        }
+        other => out.push(other.clone()),
+    }
+}
+
+/// Whether `e` is true whatever the entity, and cannot fail: `true`, or `==` between equal
+/// constants (the scope's `action == Action::"assess"` once bound). A policy's scope makes
+/// its condition begin with such conjuncts; `true && x` is `x`, in value and in error.
+fn always_true(e: &Expr) -> bool {
+    match e {
+        Expr::Const(Const::Bool(true)) => true,
+        Expr::Bin(BinOp::Eq, l, r) => {
+            matches!((&**l, &**r), (Expr::Const(a), Expr::Const(b)) if a == b)
+        }
+        _ => false,
+    }
+}
+
+/// The attribute of the resource that `e` reads, when `e` is `resource.<attr>`.
+fn resource_attr(e: &Expr) -> Option<(&str, Option<EntTy>)> {
+    match e {
+        Expr::Attr(base, access) if matches!(**base, Expr::Resource) => {
+            Some((access.name.as_str(), access.ty))
+        }
+        _ => None,
+    }
+}
+
+/// The shared read and test of a leading conjunct, when it is a guard.
+fn guard_of(e: &Expr) -> Option<(&Expr, Test)> {
+    match e {
+        Expr::Bin(op @ (BinOp::Eq | BinOp::Ne), l, r) => {
+            let (read, value) = match (&**l, &**r) {
+                (a, Expr::Const(c)) if resource_attr(a).is_some() => (a, c),
+                (Expr::Const(c), a) if resource_attr(a).is_some() => (a, c),
+                _ => return None,
+            };
+            let negate = *op == BinOp::Ne;
+            Some((
+                read,
+                Test::Compare {
+                    negate,
+                    value: value.clone(),
+                },
+            ))
+        }
+        a if resource_attr(a).is_some() => Some((a, Test::Truth)),
+        _ => None,
+    }
+}
+
+impl Plan {
+    pub(crate) fn new(programs: &[Program]) -> Self {
+        let mut plan = Plan::default();
+        let mut keys: Vec<(String, Option<EntTy>)> = Vec::new();
+        for p in programs {
+            let mut all = Vec::new();
+            conjuncts(&p.condition, &mut all);
+            let constant = all.iter().take_while(|c| always_true(c)).count();
+            if constant < all.len() {
+                all.drain(..constant);
+            }
+            let mut guard = None;
+            if let Some((read, test)) = all.first().and_then(guard_of) {
+                let key = resource_attr(read).map(|(n, t)| (n.to_string(), t));
+                let found = keys.iter().position(|k| Some(k) == key.as_ref());
+                let index = match (found, key) {
+                    (Some(i), _) => Some(i),
+                    (None, Some(key)) if keys.len() < MAX_READS => {
+                        keys.push(key);
+                        plan.reads.push(read.clone());
+                        Some(keys.len() - 1)
+                    }
+                    _ => None,
+                };
+                guard = index.map(|read| Guard { read, test });
+            }
+            let rest = if guard.is_some() {
+                all.split_off(1)
+            } else {
+                all
+            };
+            plan.steps.push(Step {
+                forbid: p.forbid,
+                guard,
+                rest,
+            });
+        }
+        plan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::compiled::CompiledPolicies;
+    use crate::model::entity_type_index;
+
+    #[test]
+    fn the_shipped_ticket_rules_read_the_ticket_kind_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/iso-ims");
+        let pack = crate::pack::PolicyPack::build(&crate::fs::load_pack(&dir).unwrap()).unwrap();
+        let ticket = entity_type_index("Ticket").unwrap();
+        let rules: Vec<_> = pack
+            .rules
+            .iter()
+            .filter(|r| r.type_index == ticket)
+            .collect();
+        let compiled =
+            CompiledPolicies::compile(rules.iter().map(|r| (&r.policy, ticket))).unwrap();
+        let programs: Vec<Program> = rules
+            .iter()
+            .map(|r| compiled.get(&r.policy, EntTy::Model(ticket)).unwrap())
+            .collect();
+        let plan = Plan::new(&programs);
+        let kind = plan
+            .reads
+            .iter()
+            .position(|e| resource_attr(e).is_some_and(|(name, _)| name == "kind"))
+            .expect("a shared read of `kind`");
+        let on_kind = plan
+            .steps
+            .iter()
+            .filter(|s| s.guard.as_ref().is_some_and(|g| g.read == kind))
+            .count();
+        assert!(on_kind >= 20, "{on_kind} of {} ticket rules", rules.len());
+        assert_eq!(plan.steps.len(), rules.len());
+    }
+}

@@ -254,3 +254,26 @@ fn a_referenced_entity_from_a_source_without_the_attribute_is_not_assessed() {
         )
     );
 }
+
+#[test]
+fn a_reference_into_a_type_no_source_provides_is_not_assessed_never_conforming() {
+    // the identity source failed: the assets' owners are dangling references, and
+    // `resource.owner has terminated_at` would be false on every one of them
+    let mut fx = Fixture::new();
+    fx.sources[0] = ("idp", SourceStatus::Ok, vec!["Organization"]);
+    fx.sources
+        .push(("okta", SourceStatus::Failed, vec!["Identity"]));
+    fx.lines.insert("idp", vec![org()]);
+    let a = fx.assess_with(&pack());
+    let r = rule(&a, "t.owner-left");
+    assert_eq!(r.status, Status::NotAssessed, "never conforming");
+    assert_eq!((r.evaluated, r.not_assessed), (0, 2));
+    assert_eq!(
+        r.reason.as_deref(),
+        Some(
+            "evidence incomplete: no source provides the `Identity` entities referred to: \
+             2 `Asset` entities not assessed"
+        )
+    );
+    assert!(!a.findings.iter().any(|f| f.rule.id == "t.owner-left"));
+}

@@ -181,6 +181,13 @@ impl AttributeCoverage {
             .is_none_or(|flags| flags.get(ai).copied().unwrap_or(true))
     }
 
+    /// Whether an ok or partial source provides entities of type `ti`.
+    fn sourced(&self, ti: usize) -> bool {
+        self.sources
+            .iter()
+            .any(|s| s.counted && s.types[ti].is_some())
+    }
+
     /// The ok or partial sources of type `ti`, split by whether they supply attribute `ai`.
     fn providers(&self, ti: usize, ai: usize) -> (usize, Vec<&str>) {
         let mut supplying = 0;
@@ -204,10 +211,19 @@ impl AttributeCoverage {
         let mut unprovided = BTreeSet::new();
         let mut partial: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut partial_chains = Vec::new();
+        let mut unsourced = BTreeSet::new();
         for chain in chains {
             let mut crosses_partial = false;
-            for &(ti, ai) in &chain {
+            for (hop, &(ti, ai)) in chain.iter().enumerate() {
                 let (supplying, lacking) = self.providers(ti, ai);
+                if hop > 0 && !self.sourced(ti) {
+                    // every reference into the type dangles: what is read through one is
+                    // missing evidence (`has` would be false), so the entities that hold one
+                    // are not assessed (the rule's own type is judged by its coverage)
+                    crosses_partial = true;
+                    unsourced.insert(ENTITY_TYPES[ti].name.to_string());
+                    continue;
+                }
                 if lacking.is_empty() {
                     continue;
                 }
@@ -231,6 +247,7 @@ impl AttributeCoverage {
         ReadEvidence {
             unprovided: unprovided.into_iter().collect(),
             partial: partial.into_iter().collect(),
+            unsourced: unsourced.into_iter().collect(),
             chains: partial_chains,
         }
     }
@@ -322,7 +339,10 @@ pub struct ReadEvidence {
     /// `Type.attr` that only some of the ok or partial sources of the type supply, with the
     /// sources that do not.
     pub partial: Vec<(String, Vec<String>)>,
-    /// The chains that cross a partially supplied attribute: checked entity by entity.
+    /// Referenced types no ok or partial source provides, sorted.
+    pub unsourced: Vec<String>,
+    /// The chains that cross a partially supplied attribute or an unsourced type: checked
+    /// entity by entity.
     chains: Vec<Vec<(usize, usize)>>,
 }
 
@@ -352,6 +372,11 @@ impl ReadEvidence {
                     if sources.len() == 1 { "es" } else { "" }
                 )
             })
+            .chain(
+                self.unsourced
+                    .iter()
+                    .map(|t| format!("no source provides the `{t}` entities referred to")),
+            )
             .collect();
         Some(format!(
             "{}: {unsupplied} `{}` entit{} not assessed",
@@ -386,6 +411,9 @@ impl ReadEvidence {
                 let Some(crate::model::AttrValue::Ref(id)) = e.attrs.get(&ai) else {
                     return false;
                 };
+                if !cov.sourced(*next_ti) {
+                    return true;
+                }
                 let of_type = &by_type[*next_ti];
                 let at = of_type.partition_point(|&i| entities[i].id.as_str() < id.as_str());
                 match of_type.get(at) {

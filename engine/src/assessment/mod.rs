@@ -473,7 +473,8 @@ struct RunContext<'a> {
     assessed_at: String,
 }
 
-/// Entities of one type evaluated and reported as one unit of parallel work.
+/// At most this many entities of one type are evaluated and reported as one unit of parallel
+/// work.
 const ENTITY_CHUNK: usize = 2048;
 
 /// What the rules of one type found on a chunk of its entities.
@@ -557,8 +558,11 @@ impl<'a> RunContext<'a> {
         let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
         // Each chunk of entities is evaluated and turned into findings on its own core; the
         // chunks' outcomes are then joined in entity order.
+        // small types split too, so that both cores share them
+        let chunk =
+            (entity_indices.len() / (8 * rayon::current_num_threads())).clamp(1, ENTITY_CHUNK);
         let chunks: Vec<TypeOutcome> = entity_indices
-            .par_chunks(ENTITY_CHUNK)
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut out = TypeOutcome::new(rules.len());
                 for &ei in chunk {

@@ -1,0 +1,124 @@
+//! Inverse attributes and the model sort, on unsorted and duplicated input.
+
+use std::collections::HashMap;
+
+use super::fill_inverse_attributes;
+use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, Provenance, ENTITY_TYPES};
+
+/// The straightforward definition: by (target type, inverse attr), target id -> the ids of
+/// the entities whose `via` attribute names it.
+fn reference(entities: &mut [EvidenceEntity]) {
+    let mut found: HashMap<(usize, usize), HashMap<String, Vec<String>>> = HashMap::new();
+    let mut wanted: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for (ti, t) in ENTITY_TYPES.iter().enumerate() {
+        for (ai, a) in t.attrs.iter().enumerate() {
+            if let AttrOrigin::Inverse { of_type, via } = a.origin {
+                wanted.insert((of_type, via), (ti, ai));
+                found.insert((ti, ai), HashMap::new());
+            }
+        }
+    }
+    for e in entities.iter() {
+        let def = e.def();
+        for (ai, v) in &e.attrs {
+            let Some(key) = wanted.get(&(def.name, def.attrs[*ai].name)) else {
+                continue;
+            };
+            let targets: &[String] = match v {
+                AttrValue::Ref(id) => std::slice::from_ref(id),
+                AttrValue::RefSet(ids) => ids,
+                _ => continue,
+            };
+            if let Some(map) = found.get_mut(key) {
+                for t in targets {
+                    map.entry(t.clone()).or_default().push(e.id.clone());
+                }
+            }
+        }
+    }
+    for e in entities.iter_mut() {
+        for (ai, a) in e.def().attrs.iter().enumerate() {
+            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+                let mut ids = found
+                    .get(&(e.type_index, ai))
+                    .and_then(|m| m.get(&e.id))
+                    .cloned()
+                    .unwrap_or_default();
+                ids.sort();
+                ids.dedup();
+                e.attrs.insert(ai, AttrValue::RefSet(ids));
+            }
+        }
+    }
+}
+
+fn entity(ty: &str, id: &str, attrs: &[(&str, AttrValue)]) -> EvidenceEntity {
+    let type_index = ENTITY_TYPES.iter().position(|t| t.name == ty).unwrap();
+    let def = &ENTITY_TYPES[type_index];
+    let attrs: crate::model::value::AttrMap = attrs
+        .iter()
+        .map(|(n, v)| {
+            (
+                def.attrs.iter().position(|a| a.name == *n).unwrap(),
+                v.clone(),
+            )
+        })
+        .collect();
+    EvidenceEntity {
+        type_index,
+        id: id.into(),
+        name: id.into(),
+        provenance: Provenance {
+            source: "s".into(),
+            record_id: id.into(),
+            record_sha256: Default::default(),
+            collected_at: 0,
+        },
+        attrs,
+        member_of: Vec::new(),
+    }
+}
+
+#[test]
+fn the_sort_is_stable_by_type_and_id() {
+    let mut entities: Vec<EvidenceEntity> = (0..500)
+        .map(|i: usize| {
+            let ty = ["Asset", "Identity", "Ticket"][(i * 7) % 3];
+            let mut e = entity(ty, &format!("id{}", (i * 31) % 97), &[]);
+            e.name = i.to_string(); // tells duplicates apart
+            e
+        })
+        .collect();
+    let mut expected = entities.clone();
+    expected.sort_by(|a, b| (a.type_index, &a.id).cmp(&(b.type_index, &b.id)));
+    super::sort_by_type_and_id(&mut entities);
+    assert_eq!(entities, expected);
+}
+
+#[test]
+fn inverse_attributes_match_their_definition_on_unsorted_input() {
+    let r = |id: &str| AttrValue::Ref(id.into());
+    let set = |ids: &[&str]| AttrValue::RefSet(ids.iter().map(|s| s.to_string()).collect());
+    let mut entities = vec![
+        entity("BackupJob", "j2", &[("asset", r("a1"))]),
+        entity("Asset", "a2", &[]),
+        entity("BackupJob", "j1", &[("asset", r("a1"))]),
+        entity("BackupJob", "j3", &[("asset", r("missing"))]),
+        entity("Asset", "a1", &[]),
+        entity("Service", "s1", &[("components", set(&["a2", "a1", "a1"]))]),
+        entity("Service", "s0", &[("components", set(&["a1"]))]),
+        entity("Asset", "a1", &[]),
+        entity("Credential", "c1", &[("identity", r("u1"))]),
+        entity("Identity", "u1", &[]),
+        entity("Identity", "u2", &[]),
+        entity("BackupRun", "r1", &[("job", r("j1"))]),
+        entity("BackupRun", "r0", &[("job", r("j1"))]),
+    ];
+    let mut expected = entities.clone();
+    reference(&mut expected);
+    fill_inverse_attributes(&mut entities);
+    assert_eq!(entities, expected);
+    let a1 = &entities[4];
+    assert_eq!(a1.attr("backup_jobs"), Some(&set(&["j1", "j2"])));
+    assert_eq!(a1.attr("services"), Some(&set(&["s0", "s1"])));
+}

@@ -18,6 +18,7 @@ mod scaling;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, ExitCode};
 use std::time::Instant;
@@ -207,35 +208,47 @@ fn warm(dir: &Path) {
     }
 }
 
+/// Runs this program again with `args` and returns what it printed; its failure is an error.
+fn run_self(args: &[&OsStr]) -> Result<Vec<u8>, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Process::new(exe)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed: {}",
+            args.first()
+                .map_or(String::new(), |a| a.to_string_lossy().into_owned()),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(out.stdout)
+}
+
 fn child(
     snapshot: &Path,
     threads: usize,
     pack: &Path,
     evaluator: Evaluator,
 ) -> Result<measure::Measurement, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Process::new(exe)
-        .arg("measure")
-        .arg("--evaluator")
-        .arg(match evaluator {
-            Evaluator::Compiled => "compiled",
-            Evaluator::Cedar => "cedar",
-        })
-        .arg("--snapshot")
-        .arg(snapshot)
-        .arg("--threads")
-        .arg(threads.to_string())
-        .arg("--pack")
-        .arg(pack)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "measure failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+    let evaluator = match evaluator {
+        Evaluator::Compiled => "compiled",
+        Evaluator::Cedar => "cedar",
+    };
+    let threads = threads.to_string();
+    let out = run_self(&[
+        "measure".as_ref(),
+        "--evaluator".as_ref(),
+        evaluator.as_ref(),
+        "--snapshot".as_ref(),
+        snapshot.as_os_str(),
+        "--threads".as_ref(),
+        threads.as_ref(),
+        "--pack".as_ref(),
+        pack.as_os_str(),
+    ])?;
+    serde_json::from_slice(&out).map_err(|e| e.to_string())
 }
 
 fn run(cli: &Cli) -> Result<(), String> {
@@ -280,19 +293,17 @@ fn run(cli: &Cli) -> Result<(), String> {
     let mut text = report::render(&machine, &loaded, pack_secs, &settings, &results);
     if let (false, Some(last)) = (cli.no_scaling, results.last()) {
         eprintln!("rule scaling on {} ...", last.dir.display());
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let out = Process::new(exe)
-            .arg("scaling")
-            .arg("--snapshot")
-            .arg(&last.dir)
-            .arg("--pack")
-            .arg(&pack)
-            .output()
-            .map_err(|e| e.to_string())?;
+        let out = run_self(&[
+            "scaling".as_ref(),
+            "--snapshot".as_ref(),
+            last.dir.as_os_str(),
+            "--pack".as_ref(),
+            pack.as_os_str(),
+        ])?;
         text.push_str(&format!(
             "\n## Rule scaling ({}, one thread, compiled evaluator alone)\n\n{}",
             last.label,
-            String::from_utf8_lossy(&out.stdout)
+            String::from_utf8_lossy(&out)
         ));
     }
     println!("{text}");
@@ -329,7 +340,14 @@ fn main() -> ExitCode {
             let m = measure::measure(&p, &params, snapshot, *threads, evaluator.kind())?;
             let json = serde_json::to_string(&m).map_err(|e| e.to_string())?;
             println!("{json}");
-            Ok(())
+            if m.mismatches.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the engine and the reference disagree on the five rules:\n{}",
+                    m.mismatches.join("\n")
+                ))
+            }
         }),
         Some(Command::Compare { snapshot, pack }) => load_pack(&pack_dir(pack.as_deref()))
             .and_then(|(p, params)| engine_run::compare(&p, &params, snapshot)),

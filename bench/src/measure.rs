@@ -38,14 +38,27 @@ fn only(keys: &[FindingKey]) -> Vec<FindingKey> {
     v
 }
 
+/// What tells the engine's findings `a` from the reference's `b` (both sorted): the first keys
+/// only one side has, or, when both have the same keys, that one side repeats some.
 fn differences(label: &str, a: &[FindingKey], b: &[FindingKey], out: &mut Vec<String>) {
+    if a == b {
+        return;
+    }
     let bs: std::collections::BTreeSet<&FindingKey> = b.iter().collect();
     let as_: std::collections::BTreeSet<&FindingKey> = a.iter().collect();
+    let before = out.len();
     for k in a.iter().filter(|k| !bs.contains(k)).take(5) {
         out.push(format!("{label}: only the engine: {k:?}"));
     }
     for k in b.iter().filter(|k| !as_.contains(k)).take(5) {
         out.push(format!("{label}: only the reference: {k:?}"));
+    }
+    if out.len() == before {
+        out.push(format!(
+            "{label}: the same findings, repeated: {} from the engine, {} from the reference",
+            a.len(),
+            b.len()
+        ));
     }
 }
 

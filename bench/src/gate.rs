@@ -61,7 +61,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
         .entities
         .iter()
         .filter(|e| e.type_name() == "Ticket" && text(e, "kind").as_deref() == Some("change"))
-        .find(|e| matches!(e.attr("service"), Some(AttrValue::Ref(s)) if s == service))
+        .find(|e| matches!(e.attr("service"), Some(AttrValue::Ref(s)) if **s == *service))
         .map(|e| e.id.clone());
     Some(GateRequest {
         service: service.to_string(),

@@ -222,8 +222,8 @@ impl GateEvidence for LoadedEvidence<'_> {
 
 fn ref_ids(v: Option<&AttrValue>) -> Vec<&str> {
     match v {
-        Some(AttrValue::Ref(id)) => vec![id.as_str()],
-        Some(AttrValue::RefSet(ids)) => ids.iter().map(String::as_str).collect(),
+        Some(AttrValue::Ref(id)) => vec![&**id],
+        Some(AttrValue::RefSet(ids)) => ids.iter().map(|id| &**id).collect(),
         _ => Vec::new(),
     }
 }

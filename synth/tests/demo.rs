@@ -49,10 +49,7 @@ fn b(e: &EvidenceEntity, a: &str) -> bool {
 }
 
 fn s<'a>(e: &'a EvidenceEntity, a: &str) -> Option<&'a str> {
-    match e.attr(a) {
-        Some(AttrValue::String(v) | AttrValue::Ref(v)) => Some(v),
-        _ => None,
-    }
+    e.attr(a).and_then(AttrValue::as_str)
 }
 
 fn t(e: &EvidenceEntity, a: &str) -> Option<i64> {
@@ -62,11 +59,8 @@ fn t(e: &EvidenceEntity, a: &str) -> Option<i64> {
     }
 }
 
-fn set<'a>(e: &'a EvidenceEntity, a: &str) -> &'a [String] {
-    match e.attr(a) {
-        Some(AttrValue::StringSet(v) | AttrValue::RefSet(v)) => v,
-        _ => &[],
-    }
+fn set<'a>(e: &'a EvidenceEntity, a: &str) -> &'a [Box<str>] {
+    e.attr(a).and_then(AttrValue::as_set).unwrap_or_default()
 }
 
 fn of<'a>(snap: &'a EvidenceSnapshot, ty: &str) -> impl Iterator<Item = &'a EvidenceEntity> {
@@ -292,8 +286,8 @@ fn check_references(snap: &EvidenceSnapshot) -> Vec<(String, String, String)> {
                 _ => continue,
             };
             let ids: Vec<String> = match e.attrs.get(&ai) {
-                Some(AttrValue::Ref(id)) => vec![id.clone()],
-                Some(AttrValue::RefSet(ids)) => ids.clone(),
+                Some(AttrValue::Ref(id)) => vec![id.to_string()],
+                Some(AttrValue::RefSet(ids)) => ids.iter().map(|id| id.to_string()).collect(),
                 _ => continue,
             };
             for id in ids {

@@ -415,9 +415,9 @@ impl ReadEvidence {
                     return true;
                 }
                 let of_type = &by_type[*next_ti];
-                let at = of_type.partition_point(|&i| entities[i].id.as_str() < id.as_str());
+                let at = of_type.partition_point(|&i| entities[i].id.as_str() < &**id);
                 match of_type.get(at) {
-                    Some(&i) if entities[i].id == *id => cur = i,
+                    Some(&i) if *entities[i].id == **id => cur = i,
                     _ => return false,
                 }
             }

@@ -91,26 +91,20 @@ fn value(rng: &mut Rng, ty: AttrType, n: usize) -> AttrValue {
         } else {
             *rng.pick(LONGS)
         }),
-        AttrType::String => AttrValue::String(rng.pick(STRINGS).to_string()),
-        AttrType::Enum(values) => AttrValue::String(rng.pick(values).to_string()),
+        AttrType::String => AttrValue::String(rng.pick(STRINGS).to_string().into()),
+        AttrType::Enum(values) => AttrValue::String((*rng.pick(values)).into()),
         AttrType::Time => AttrValue::Time(time(rng)),
-        AttrType::Ref(t) => AttrValue::Ref(ref_id(rng, type_index(t), n)),
-        AttrType::StringSet => {
-            let mut v: Vec<String> = (0..rng.below(4))
-                .map(|_| rng.pick(STRINGS).to_string())
-                .collect();
-            v.sort();
-            v.dedup();
-            AttrValue::StringSet(v)
-        }
-        AttrType::RefSet(t) => {
-            let mut v: Vec<String> = (0..rng.below(4))
-                .map(|_| ref_id(rng, type_index(t), n))
-                .collect();
-            v.sort();
-            v.dedup();
-            AttrValue::RefSet(v)
-        }
+        AttrType::Ref(t) => AttrValue::Ref(ref_id(rng, type_index(t), n).into()),
+        AttrType::StringSet => AttrValue::StringSet(AttrValue::set_of(
+            (0..rng.below(4))
+                .map(|_| Box::from(*rng.pick(STRINGS)))
+                .collect(),
+        )),
+        AttrType::RefSet(t) => AttrValue::RefSet(AttrValue::set_of(
+            (0..rng.below(4))
+                .map(|_| ref_id(rng, type_index(t), n).into())
+                .collect(),
+        )),
     }
 }
 

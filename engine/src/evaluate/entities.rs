@@ -57,7 +57,7 @@ fn to_cedar(v: &AttrValue, ty: AttrType, names: &[EntityTypeName]) -> Restricted
     match (v, ty) {
         (AttrValue::Bool(b), _) => RestrictedExpression::new_bool(*b),
         (AttrValue::Long(n) | AttrValue::Time(n), _) => RestrictedExpression::new_long(*n),
-        (AttrValue::String(s), _) => RestrictedExpression::new_string(s.clone()),
+        (AttrValue::String(s), _) => RestrictedExpression::new_string(s.to_string()),
         (AttrValue::Ref(id), AttrType::Ref(t)) => {
             RestrictedExpression::new_entity_uid(uid(type_of(t), id))
         }
@@ -69,9 +69,12 @@ fn to_cedar(v: &AttrValue, ty: AttrType, names: &[EntityTypeName]) -> Restricted
             )
         }
         (AttrValue::StringSet(v) | AttrValue::RefSet(v), _) => {
-            RestrictedExpression::new_set(v.iter().cloned().map(RestrictedExpression::new_string))
+            RestrictedExpression::new_set(
+                v.iter()
+                    .map(|s| RestrictedExpression::new_string(s.to_string())),
+            )
         }
-        (AttrValue::Ref(id), _) => RestrictedExpression::new_string(id.clone()),
+        (AttrValue::Ref(id), _) => RestrictedExpression::new_string(id.to_string()),
     }
 }
 
@@ -91,7 +94,7 @@ pub fn build(
             .attrs
             .iter()
             .map(|(ai, v)| {
-                let a = &def.attrs[*ai];
+                let a = &def.attrs[ai];
                 (a.name.to_string(), to_cedar(v, a.ty, names))
             })
             .collect();

@@ -39,9 +39,9 @@ enum Val<'a> {
     /// An entity: its type, id and, when known, its index in the snapshot.
     Entity(EntTy, &'a str, Option<usize>),
     /// A set of strings (an attribute).
-    Strs(&'a [String]),
+    Strs(&'a [Box<str>]),
     /// A set of references to entities of one type (an attribute).
-    Refs(usize, &'a [String]),
+    Refs(usize, &'a [Box<str>]),
     /// A set or record constant.
     Const(&'a Const),
 }

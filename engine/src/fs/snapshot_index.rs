@@ -395,14 +395,12 @@ impl IndexedSnapshot {
                     for (of, via, inv) in inverse {
                         let (of_name, via_name) =
                             (ENTITY_TYPES[of].name, ENTITY_TYPES[of].attrs[via].name);
-                        let mut ids: Vec<String> = refs
+                        let ids = refs
                             .iter()
                             .filter(|r| r.2 == of_name && r.4 == via_name)
-                            .map(|r| r.3.clone())
+                            .map(|r| Box::from(r.3.as_str()))
                             .collect();
-                        ids.sort();
-                        ids.dedup();
-                        e.attrs.insert(inv, AttrValue::RefSet(ids));
+                        e.attrs.insert(inv, AttrValue::RefSet(AttrValue::set_of(ids)));
                     }
                 }
                 self.entities.push(e);

@@ -1,5 +1,6 @@
 //! Entities of the model as read from (and written to) a snapshot's `entities/*.jsonl`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -10,18 +11,26 @@ use crate::time::{format_rfc3339, parse_rfc3339};
 
 mod fast;
 
-/// A typed attribute value.
+/// The items of a set value (strings, or the ids of referenced entities): sorted, without
+/// duplicates, held in exactly their size.
+pub type StrSet = Box<[Box<str>]>;
+
+/// A typed attribute value: 24 bytes, so that an entity's attributes take little memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttrValue {
     Bool(bool),
     Long(i64),
-    String(String),
+    /// A string. A value of an enumerated attribute borrows the model's own spelling of it
+    /// (`"active"`, `"change"`): the millions of them in a large snapshot allocate nothing.
+    String(Cow<'static, str>),
     /// Seconds since the Unix epoch.
     Time(i64),
     /// The id of the referenced entity (its type is fixed by the model).
-    Ref(String),
-    StringSet(Vec<String>),
-    RefSet(Vec<String>),
+    Ref(Box<str>),
+    /// Sorted, without duplicates.
+    StringSet(StrSet),
+    /// Ids of the referenced entities; sorted, without duplicates.
+    RefSet(StrSet),
 }
 
 impl AttrValue {
@@ -31,24 +40,65 @@ impl AttrValue {
         match self {
             AttrValue::Bool(b) => Value::Bool(*b),
             AttrValue::Long(n) => Value::from(*n),
-            AttrValue::String(s) | AttrValue::Ref(s) => Value::String(s.clone()),
+            AttrValue::String(s) => Value::String(s.to_string()),
+            AttrValue::Ref(s) => Value::String(s.to_string()),
             AttrValue::Time(t) => Value::String(format_rfc3339(*t)),
             AttrValue::StringSet(v) | AttrValue::RefSet(v) => {
-                Value::Array(v.iter().cloned().map(Value::String).collect())
+                Value::Array(v.iter().map(|s| Value::String(s.to_string())).collect())
             }
         }
     }
+
+    /// The text of a string or the id of a reference.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            AttrValue::String(s) => Some(s),
+            AttrValue::Ref(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items of a set of strings or of references.
+    pub fn as_set(&self) -> Option<&[Box<str>]> {
+        match self {
+            AttrValue::StringSet(v) | AttrValue::RefSet(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A set value of `items`: sorted, duplicates removed, held in exactly its size.
+    pub fn set_of(mut items: Vec<Box<str>>) -> StrSet {
+        items.sort_unstable();
+        items.dedup();
+        items.into_boxed_slice()
+    }
 }
 
-/// Attribute values by attribute index, in index order: a sorted vector with the part of
-/// `BTreeMap`'s interface the engine uses. One allocation per entity instead of a tree of
-/// nodes: smaller, and faster to build and drop; a bitmap of the indices below 128 present
-/// makes a lookup a bit test and a population count.
+/// Attribute indices an [`AttrMap`] can hold are below this. No entity type of the model has
+/// more attributes (checked when the engine is compiled, below).
+pub const MAX_ATTRS: usize = 128;
+
+const _: () = {
+    let mut t = 0;
+    while t < ENTITY_TYPES.len() {
+        assert!(
+            ENTITY_TYPES[t].attrs.len() <= MAX_ATTRS,
+            "an entity type has more attributes than an `AttrMap` holds"
+        );
+        t += 1;
+    }
+};
+
+/// Attribute values by attribute index, in index order, with the part of `BTreeMap`'s
+/// interface the engine uses: a bitmap of the indices present and one vector of the values.
+/// One allocation per entity, no index stored per value (the bitmap gives a value's position:
+/// a bit test and a population count), nothing to follow but the vector.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttrMap {
-    /// Bit `i` is set when index `i` (< 128) is present.
-    low: u128,
-    items: Vec<(usize, AttrValue)>,
+    /// Bit `i` is set when index `i` is present.
+    present: u128,
+    /// The values of the present indices, in index order.
+    values: Vec<AttrValue>,
 }
 
 impl AttrMap {
@@ -56,108 +106,140 @@ impl AttrMap {
         Self::default()
     }
 
-    fn position(&self, idx: usize) -> Result<usize, usize> {
-        if idx < 128 {
-            let below = (self.low & ((1u128 << idx) - 1)).count_ones() as usize;
-            if self.low & (1u128 << idx) != 0 {
-                Ok(below)
-            } else {
-                Err(below)
-            }
-        } else {
-            self.items.binary_search_by_key(&idx, |(k, _)| *k)
+    /// Where `idx`'s value is (`Ok`) or would go (`Err`); `None` for an index of
+    /// [`MAX_ATTRS`] or more.
+    fn position(&self, idx: usize) -> Option<Result<usize, usize>> {
+        if idx >= MAX_ATTRS {
+            return None;
         }
+        let below = (self.present & ((1u128 << idx) - 1)).count_ones() as usize;
+        Some(if self.present & (1u128 << idx) != 0 {
+            Ok(below)
+        } else {
+            Err(below)
+        })
     }
 
     pub fn get(&self, idx: &usize) -> Option<&AttrValue> {
-        self.position(*idx).ok().map(|p| &self.items[p].1)
+        match self.position(*idx)? {
+            Ok(p) => self.values.get(p),
+            Err(_) => None,
+        }
     }
 
     pub fn contains_key(&self, idx: &usize) -> bool {
-        self.position(*idx).is_ok()
+        matches!(self.position(*idx), Some(Ok(_)))
     }
 
-    /// Sets the value of `idx`, returning the one it replaces.
+    /// Sets the value of `idx`, returning the one it replaces. An index of [`MAX_ATTRS`] or
+    /// more (which no attribute of the model has) is not held: the value is handed back.
     pub fn insert(&mut self, idx: usize, value: AttrValue) -> Option<AttrValue> {
         match self.position(idx) {
-            Ok(p) => Some(std::mem::replace(&mut self.items[p].1, value)),
-            Err(p) => {
-                self.items.insert(p, (idx, value));
-                if idx < 128 {
-                    self.low |= 1u128 << idx;
-                }
+            None => Some(value),
+            Some(Ok(p)) => self
+                .values
+                .get_mut(p)
+                .map(|slot| std::mem::replace(slot, value)),
+            Some(Err(p)) => {
+                self.values.insert(p, value);
+                self.present |= 1u128 << idx;
                 None
             }
         }
     }
 
     pub fn remove(&mut self, idx: &usize) -> Option<AttrValue> {
-        let p = self.position(*idx).ok()?;
-        if *idx < 128 {
-            self.low &= !(1u128 << idx);
-        }
-        Some(self.items.remove(p).1)
+        let Some(Ok(p)) = self.position(*idx) else {
+            return None;
+        };
+        self.present &= !(1u128 << idx);
+        Some(self.values.remove(p))
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.values.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.values.is_empty()
     }
 
     /// (index, value) pairs in index order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&usize, &AttrValue)> + '_ {
-        self.items.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> AttrIter<'_> {
+        AttrIter {
+            indices: self.present,
+            values: self.values.iter(),
+        }
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &usize> + '_ {
-        self.items.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl Iterator<Item = usize> + '_ {
+        self.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &AttrValue> + '_ {
-        self.items.iter().map(|(_, v)| v)
+    pub fn values(&self) -> impl Iterator<Item = &AttrValue> + '_ {
+        self.values.iter()
+    }
+}
+
+/// The (index, value) pairs of an [`AttrMap`], in index order.
+pub struct AttrIter<'a> {
+    /// The indices not yet given.
+    indices: u128,
+    values: std::slice::Iter<'a, AttrValue>,
+}
+
+impl<'a> Iterator for AttrIter<'a> {
+    type Item = (usize, &'a AttrValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.indices == 0 {
+            return None;
+        }
+        let idx = self.indices.trailing_zeros() as usize;
+        self.indices &= self.indices - 1;
+        Some((idx, self.values.next()?))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.values.size_hint()
     }
 }
 
 impl AttrMap {
-    /// A map of `items` with distinct indices all below 128, in a vector with room for `room`
-    /// more (the type's inverse attributes, filled when the model is built): one allocation of
-    /// the final size, never grown.
+    /// A map of `items` with distinct indices all below [`MAX_ATTRS`], in a vector with room
+    /// for `room` more (the type's inverse attributes, filled when the model is built): one
+    /// allocation of the final size, never grown. Leaves `items` empty.
     pub(crate) fn from_distinct(items: &mut Vec<(usize, AttrValue)>, room: usize) -> Self {
         items.sort_unstable_by_key(|(k, _)| *k);
-        let low = items.iter().fold(0u128, |acc, (k, _)| acc | (1u128 << k));
-        let mut exact = Vec::with_capacity(items.len() + room);
-        exact.append(items);
-        Self { low, items: exact }
+        let mut present = 0u128;
+        let mut values = Vec::with_capacity(items.len() + room);
+        for (k, v) in items.drain(..) {
+            if k < MAX_ATTRS {
+                present |= 1u128 << k;
+                values.push(v);
+            }
+        }
+        Self { present, values }
     }
 }
 
 impl<'a> IntoIterator for &'a AttrMap {
-    type Item = (&'a usize, &'a AttrValue);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (usize, AttrValue)>,
-        fn(&'a (usize, AttrValue)) -> (&'a usize, &'a AttrValue),
-    >;
+    type Item = (usize, &'a AttrValue);
+    type IntoIter = AttrIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.items.iter().map(|(k, v)| (k, v))
+        self.iter()
     }
 }
 
-/// As for a `BTreeMap`, a later value for the same index replaces an earlier one.
+/// As for a `BTreeMap`, a later value for the same index replaces an earlier one. Indices of
+/// [`MAX_ATTRS`] or more are not held.
 impl FromIterator<(usize, AttrValue)> for AttrMap {
     fn from_iter<I: IntoIterator<Item = (usize, AttrValue)>>(iter: I) -> Self {
         let mut items: Vec<(usize, AttrValue)> = iter.into_iter().collect();
         items.reverse();
         items.sort_by_key(|(k, _)| *k); // stable: of equal keys the last given comes first
         items.dedup_by_key(|(k, _)| *k);
-        items.shrink_to_fit();
-        let low = items
-            .iter()
-            .filter(|(k, _)| *k < 128)
-            .fold(0u128, |acc, (k, _)| acc | (1u128 << k));
-        Self { low, items }
+        Self::from_distinct(&mut items, 0)
     }
 }
 
@@ -385,35 +467,37 @@ fn parse_value(
         expected: expected(ty),
         found: v.to_string(),
     };
-    let strings = |v: &Value| -> Result<Vec<String>, EntityLineError> {
+    let strings = |v: &Value| -> Result<StrSet, EntityLineError> {
         let arr = v.as_array().ok_or_else(wrong)?;
-        let mut out = arr
+        let out = arr
             .iter()
-            .map(|x| x.as_str().map(str::to_string).ok_or_else(wrong))
+            .map(|x| x.as_str().map(Box::from).ok_or_else(wrong))
             .collect::<Result<Vec<_>, _>>()?;
-        out.sort();
-        out.dedup();
-        Ok(out)
+        Ok(AttrValue::set_of(out))
     };
     Ok(match ty {
         AttrType::Bool => AttrValue::Bool(v.as_bool().ok_or_else(wrong)?),
         AttrType::Long => AttrValue::Long(v.as_i64().ok_or_else(wrong)?),
-        AttrType::String => AttrValue::String(v.as_str().ok_or_else(wrong)?.to_string()),
+        AttrType::String => {
+            AttrValue::String(Cow::Owned(v.as_str().ok_or_else(wrong)?.to_string()))
+        }
         AttrType::Enum(values) => {
             let s = v.as_str().ok_or_else(wrong)?;
-            if !values.contains(&s) {
-                return Err(wrong());
-            }
-            AttrValue::String(s.to_string())
+            AttrValue::String(Cow::Borrowed(enum_value(values, s).ok_or_else(wrong)?))
         }
         AttrType::Time => {
             let s = v.as_str().ok_or_else(wrong)?;
             AttrValue::Time(parse_rfc3339(s).ok_or_else(wrong)?)
         }
-        AttrType::Ref(_) => AttrValue::Ref(v.as_str().ok_or_else(wrong)?.to_string()),
+        AttrType::Ref(_) => AttrValue::Ref(Box::from(v.as_str().ok_or_else(wrong)?)),
         AttrType::StringSet => AttrValue::StringSet(strings(v)?),
         AttrType::RefSet(_) => AttrValue::RefSet(strings(v)?),
     })
+}
+
+/// The model's own spelling of `s`, if it is one of `values`.
+pub(crate) fn enum_value(values: &'static [&'static str], s: &str) -> Option<&'static str> {
+    values.iter().find(|v| **v == s).copied()
 }
 
 /// Reads one entity line into a typed entity, checking it against the model.
@@ -512,8 +596,8 @@ impl EvidenceEntity {
             attrs: self
                 .attrs
                 .iter()
-                .filter(|(idx, _)| def.attrs[**idx].origin == AttrOrigin::Stored)
-                .map(|(idx, v)| (def.attrs[*idx].name.to_string(), v.to_json()))
+                .filter(|(idx, _)| def.attrs[*idx].origin == AttrOrigin::Stored)
+                .map(|(idx, v)| (def.attrs[idx].name.to_string(), v.to_json()))
                 .collect(),
             member_of: self.member_of.clone(),
         }
@@ -612,20 +696,24 @@ mod tests {
     fn attr_maps_behave_like_btree_maps() {
         let mut m = AttrMap::new();
         let mut b = BTreeMap::new();
-        for (i, k) in [5usize, 1, 200, 127, 128, 0, 5, 64, 300, 1]
+        for (i, k) in [5usize, 1, 100, 127, 0, 5, 64, 120, 1]
             .into_iter()
             .enumerate()
         {
             let v = AttrValue::Long(i as i64);
             assert_eq!(m.insert(k, v.clone()), b.insert(k, v));
         }
+        // an index no attribute of the model can have is handed back, not held
+        let big = AttrValue::Long(-1);
+        assert_eq!(m.insert(MAX_ATTRS, big.clone()), Some(big));
+        assert_eq!(m.get(&MAX_ATTRS), None);
         assert_eq!(m.remove(&64), b.remove(&64));
         assert_eq!(m.remove(&64), None);
         for k in 0..310 {
             assert_eq!(m.get(&k), b.get(&k), "{k}");
             assert_eq!(m.contains_key(&k), b.contains_key(&k));
         }
-        assert!(m.iter().eq(b.iter()));
+        assert!(m.iter().eq(b.iter().map(|(k, v)| (*k, v))));
         let collected: AttrMap = b.clone().into_iter().collect();
         assert_eq!(collected, m);
         assert_eq!(AttrMap::from(b.clone()), m);

@@ -133,23 +133,23 @@ pub fn index_line(
             let mut key = None;
             let mut stored = Vec::new();
             for (ai, v) in &e.attrs {
-                let Some(a) = def.attrs.get(*ai) else {
+                let Some(a) = def.attrs.get(ai) else {
                     continue;
                 };
                 if !matches!(a.origin, AttrOrigin::Stored) {
                     continue;
                 }
-                stored.push(*ai);
+                stored.push(ai);
                 match (a.ty, v) {
                     (AttrType::Ref(t), AttrValue::Ref(id)) => {
-                        refs.push((a.name.to_string(), t.to_string(), id.clone()))
+                        refs.push((a.name.to_string(), t.to_string(), id.to_string()))
                     }
                     (AttrType::RefSet(t), AttrValue::RefSet(ids)) => {
                         for id in ids {
-                            refs.push((a.name.to_string(), t.to_string(), id.clone()));
+                            refs.push((a.name.to_string(), t.to_string(), id.to_string()));
                         }
                     }
-                    (_, AttrValue::String(s)) if a.name == "key" => key = Some(s.clone()),
+                    (_, AttrValue::String(s)) if a.name == "key" => key = Some(s.to_string()),
                     _ => {}
                 }
             }

@@ -21,17 +21,17 @@ fn reference(entities: &mut [EvidenceEntity]) {
     for e in entities.iter() {
         let def = e.def();
         for (ai, v) in &e.attrs {
-            let Some(key) = wanted.get(&(def.name, def.attrs[*ai].name)) else {
+            let Some(key) = wanted.get(&(def.name, def.attrs[ai].name)) else {
                 continue;
             };
-            let targets: &[String] = match v {
+            let targets: &[Box<str>] = match v {
                 AttrValue::Ref(id) => std::slice::from_ref(id),
                 AttrValue::RefSet(ids) => ids,
                 _ => continue,
             };
             if let Some(map) = found.get_mut(key) {
                 for t in targets {
-                    map.entry(t.clone()).or_default().push(e.id.clone());
+                    map.entry(t.to_string()).or_default().push(e.id.clone());
                 }
             }
         }
@@ -39,14 +39,12 @@ fn reference(entities: &mut [EvidenceEntity]) {
     for e in entities.iter_mut() {
         for (ai, a) in e.def().attrs.iter().enumerate() {
             if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                let mut ids = found
+                let ids = found
                     .get(&(e.type_index, ai))
                     .and_then(|m| m.get(&e.id))
-                    .cloned()
+                    .map(|ids| ids.iter().map(|id| Box::from(id.as_str())).collect())
                     .unwrap_or_default();
-                ids.sort();
-                ids.dedup();
-                e.attrs.insert(ai, AttrValue::RefSet(ids));
+                e.attrs.insert(ai, AttrValue::RefSet(AttrValue::set_of(ids)));
             }
         }
     }
@@ -98,7 +96,7 @@ fn the_sort_is_stable_by_type_and_id() {
 #[test]
 fn inverse_attributes_match_their_definition_on_unsorted_input() {
     let r = |id: &str| AttrValue::Ref(id.into());
-    let set = |ids: &[&str]| AttrValue::RefSet(ids.iter().map(|s| s.to_string()).collect());
+    let set = |ids: &[&str]| AttrValue::RefSet(ids.iter().map(|s| Box::from(*s)).collect());
     let mut entities = vec![
         entity("BackupJob", "j2", &[("asset", r("a1"))]),
         entity("Asset", "a2", &[]),

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::value::{parse_entity_line, EntityLineError, SourceName};
+use crate::model::value::{parse_entity_line, EntityLineError, SourceName, StrSet};
 use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -490,10 +490,10 @@ pub fn attributes_carried(
             for (ai, _) in e.attrs.iter() {
                 if def
                     .attrs
-                    .get(*ai)
+                    .get(ai)
                     .is_some_and(|a| a.origin == AttrOrigin::Stored)
                 {
-                    flags[*ai] = true;
+                    flags[ai] = true;
                 }
             }
         }
@@ -650,17 +650,17 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
                 if e.type_index != *of {
                     continue;
                 }
-                let ids: &[String] = match e.attrs.get(via) {
+                let ids: &[Box<str>] = match e.attrs.get(via) {
                     Some(AttrValue::Ref(id)) => std::slice::from_ref(id),
                     Some(AttrValue::RefSet(ids)) => ids,
                     _ => continue,
                 };
                 let list = &targets[*tt];
                 for id in ids {
-                    let Some(&from) = first[*tt].get(id.as_str()) else {
+                    let Some(&from) = first[*tt].get(&**id) else {
                         continue;
                     };
-                    for &i in list[from..].iter().take_while(|&&i| shared[i].id == *id) {
+                    for &i in list[from..].iter().take_while(|&&i| *shared[i].id == **id) {
                         out.push((i, *inv, e.id.as_str()));
                     }
                 }
@@ -671,16 +671,16 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
     found.par_sort_unstable();
     found.dedup();
     // per (target entity, inverse attr index): the referrers' ids, sorted (by target entity)
-    let filled: Vec<(usize, usize, Vec<String>)> = found
+    let filled: Vec<(usize, usize, StrSet)> = found
         .par_chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
         .map(|group| {
-            let ids = group.iter().map(|(_, _, id)| id.to_string()).collect();
+            let ids = group.iter().map(|(_, _, id)| Box::from(*id)).collect();
             (group[0].0, group[0].1, ids)
         })
         .collect();
     drop(found);
     // moved to their entities: (inverse attr index, ids) per entity index
-    let mut by_entity: Vec<Vec<(usize, Vec<String>)>> = Vec::new();
+    let mut by_entity: Vec<Vec<(usize, StrSet)>> = Vec::new();
     by_entity.resize_with(entities.len(), Vec::new);
     for (i, ai, ids) in filled {
         by_entity[i].push((ai, ids));

@@ -1,11 +1,14 @@
 //! The one-pass reader of well-formed entity lines. It never reports an error: `None` sends
 //! the line to the full reader, which gives the entity or the precise error.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef, Sha256Digest, SourceName};
+use super::{
+    enum_value, AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef, Sha256Digest, SourceName,
+};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -208,9 +211,12 @@ impl<'de> Visitor<'de> for Value {
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         Ok(Some(match self.0 {
-            AttrType::String => AttrValue::String(s.to_string()),
-            AttrType::Enum(values) if values.contains(&s) => AttrValue::String(s.to_string()),
-            AttrType::Ref(_) => AttrValue::Ref(s.to_string()),
+            AttrType::String => AttrValue::String(Cow::Owned(s.to_string())),
+            AttrType::Enum(values) => match enum_value(values, s) {
+                Some(v) => AttrValue::String(Cow::Borrowed(v)),
+                None => return fallback(),
+            },
+            AttrType::Ref(_) => AttrValue::Ref(Box::from(s)),
             AttrType::Time => match time(s) {
                 Some(t) => AttrValue::Time(t),
                 None => return fallback(),
@@ -220,15 +226,14 @@ impl<'de> Visitor<'de> for Value {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items: Vec<String> = Vec::new();
+        let mut items: Vec<Box<str>> = Vec::new();
         if !matches!(self.0, AttrType::StringSet | AttrType::RefSet(_)) {
             return fallback();
         }
-        while let Some(x) = seq.next_element::<String>()? {
-            items.push(x);
+        while let Some(x) = seq.next_element::<&str>()? {
+            items.push(Box::from(x));
         }
-        items.sort();
-        items.dedup();
+        let items = AttrValue::set_of(items);
         Ok(Some(match self.0 {
             AttrType::StringSet => AttrValue::StringSet(items),
             _ => AttrValue::RefSet(items),

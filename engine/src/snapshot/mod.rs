@@ -10,6 +10,7 @@
 //!
 //! This module is pure: it parses bytes the disk edge ([`crate::fs`]) has read.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
@@ -204,8 +205,10 @@ pub fn records_path(source: &str) -> String {
     format!("records/{source}.jsonl")
 }
 
-/// Lines parsed with one shared copy of their source's name.
-const SOURCE_CHUNK: usize = 1024;
+/// A block of an entity file is parsed on all cores in pieces of about this many bytes (and
+/// the rest of the line a piece ends in); each piece's entities share one copy of the source's
+/// name.
+const PARSE_PIECE: usize = 256 << 10;
 
 /// Entity files are read, hashed and parsed this many bytes at a time (plus the rest of the
 /// line a block ends in): the whole file is never held, so reading a 300 MB source touches a few
@@ -298,14 +301,13 @@ fn read_entities_in_blocks<R: Read>(
             let (whole, _) = block.split_at(complete);
             // The block's hash is taken while its lines are parsed, in parallel; a mismatch
             // still refuses the snapshot.
-            let lines_in = whole.iter().filter(|b| **b == b'\n').count();
-            rayon::join(
+            let ((), lines_in) = rayon::join(
                 || hasher.update(whole),
                 || {
                     parse_lines(
                         whole,
+                        PARSE_PIECE.min(block_size),
                         lines_before,
-                        lines_in,
                         source,
                         &path,
                         at,
@@ -365,40 +367,65 @@ fn fill_block(
 }
 
 /// Parses the lines of one block of an entity file, on all cores, into `entities` and
-/// `unreadable`; `lines_before` is the number of lines of the file before the block, and
-/// `lines_in` the number in it.
+/// `unreadable`, and returns the number of newlines in the block; `lines_before` is the number
+/// of lines of the file before the block. The block is cut into pieces of about `piece_size`
+/// bytes at line ends, and everything done to a line (finding it, checking its
+/// UTF-8, parsing it) is done by the piece's task: only moving the parsed entities into
+/// `entities` is left to one thread.
 #[allow(clippy::too_many_arguments)]
 fn parse_lines(
     whole: &[u8],
+    piece_size: usize,
     lines_before: usize,
-    lines_in: usize,
     source: &SourceEntry,
     path: &str,
     at: i64,
     entities: &mut Vec<EvidenceEntity>,
     unreadable: &mut Vec<Unreadable>,
-) {
-    let text = String::from_utf8_lossy(whole);
-    let mut lines: Vec<(usize, &str)> = Vec::with_capacity(lines_in + 1);
-    lines.extend(
-        text.lines()
-            .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty()),
-    );
-    // one shared source name per chunk of lines: the entities share it without the threads
-    // contending on one reference count; each chunk's results in a vector of its exact size
-    let parsed: Vec<Vec<Result<EvidenceEntity, Unreadable>>> = lines
-        .par_chunks(SOURCE_CHUNK)
-        .map(|chunk| {
+) -> usize {
+    let mut starts = vec![0];
+    let mut from = 0;
+    while let Some(end) = whole
+        .get(from + piece_size..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+    {
+        from += piece_size + end + 1;
+        starts.push(from);
+    }
+    let pieces: Vec<&[u8]> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&whole.len()]))
+        .map(|(&a, &b)| &whole[a..b])
+        .collect();
+    let newlines: Vec<usize> = pieces
+        .par_iter()
+        .map(|p| p.iter().filter(|b| **b == b'\n').count())
+        .collect();
+    let firsts: Vec<usize> = newlines
+        .iter()
+        .scan(lines_before, |n, k| {
+            let first = *n;
+            *n += k;
+            Some(first)
+        })
+        .collect();
+    // one shared source name per piece: the entities share it without the threads contending
+    // on one reference count
+    let parsed: Vec<Vec<Result<EvidenceEntity, Unreadable>>> = pieces
+        .par_iter()
+        .zip(firsts.par_iter())
+        .map(|(piece, &first)| {
             let shared = SourceName::from(source.name.as_str());
-            chunk
-                .iter()
-                .map(|&(n, line)| {
-                    parse_entity_line(line, &shared, at).map_err(|err| {
-                        unreadable_line(path, lines_before + n + 1, line, &source.name, &err)
-                    })
-                })
-                .collect()
+            let mut out = Vec::new();
+            for (n, line) in piece_lines(piece).enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                out.push(parse_entity_line(&line, &shared, at).map_err(|err| {
+                    unreadable_line(path, first + n + 1, &line, &source.name, &err)
+                }));
+            }
+            out
         })
         .collect();
     for p in parsed.into_iter().flatten() {
@@ -407,6 +434,30 @@ fn parse_lines(
             Err(u) => unreadable.push(u),
         }
     }
+    newlines.iter().sum()
+}
+
+/// The lines of a piece of an entity file as [`str::lines`] gives them (split at `\n`, a `\r`
+/// before it removed), each checked as UTF-8 and, where it is not, with the invalid bytes
+/// replaced (as `String::from_utf8_lossy` does).
+fn piece_lines(piece: &[u8]) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+    let (body, last_terminated) = match piece.split_last() {
+        Some((b'\n', body)) => (body, true),
+        _ => (piece, false),
+    };
+    let mut segments = body.split(|b| *b == b'\n').peekable();
+    std::iter::from_fn(move || {
+        let line = segments.next()?;
+        let terminated = last_terminated || segments.peek().is_some();
+        let line = match line {
+            [rest @ .., b'\r'] if terminated => rest,
+            _ => line,
+        };
+        Some(match std::str::from_utf8(line) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        })
+    })
 }
 
 /// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate

@@ -99,26 +99,29 @@ fn entity_files_read_the_same_in_blocks_of_any_size() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("snap");
     let mut manifest = write_demo(&dir);
-    // a blank line, CRLF line ends and no newline at the end: line numbers still count every line
+    // a blank line, CRLF line ends, a line that is not UTF-8 and a last line of a lone `\r` with
+    // no newline at the end: line numbers still count every line
     let path = "entities/cmdb.jsonl";
     let text = std::fs::read_to_string(dir.join(path)).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     lines.insert(1, "");
-    let edited = lines.join("\r\n");
+    let mut edited = lines.join("\r\n").into_bytes();
+    edited.extend_from_slice(b"\r\n{\"type\":\"Asset\",\"id\":\"\xff\"}\r\n\r");
     let entry = manifest.files.iter_mut().find(|f| f.path == path).unwrap();
-    entry.sha256 = sha256_hex(edited.as_bytes());
+    entry.sha256 = sha256_hex(&edited);
     entry.bytes = edited.len() as u64;
     let open = |rel: &str| {
         if rel == path {
-            Ok(edited.as_bytes())
+            Ok(edited.as_slice())
         } else {
             Err("missing".to_string())
         }
     };
     let (whole, whole_unreadable) = read_entities(&manifest, open).unwrap();
     assert_eq!(whole.len(), 2);
-    assert_eq!(whole_unreadable.len(), 1);
-    assert_eq!(whole_unreadable[0].line, Some(4));
+    let lines: Vec<Option<usize>> = whole_unreadable.iter().map(|u| u.line).collect();
+    assert_eq!(lines, [Some(4), Some(5)]);
+    assert_eq!(whole_unreadable[1].entity_type.as_deref(), Some("Asset"));
     for block_size in [1, 2, 7, 64, 300, 4096] {
         let (entities, unreadable) = read_entities_in_blocks(&manifest, open, block_size).unwrap();
         assert_eq!(entities, whole, "block size {block_size}");

@@ -160,6 +160,13 @@ impl AttrMap {
         self.values.len()
     }
 
+    /// Where the values lie in memory: entities visited in this order read their attributes
+    /// from memory in the order they were allocated (the order their lines were read), not
+    /// in the order of their ids, and so mostly from cache.
+    pub fn address(&self) -> usize {
+        self.values.as_ptr() as usize
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -269,6 +269,7 @@ fn read_entities_in_blocks<R: Read>(
     let mut entities = Vec::new();
     let _ = entities.try_reserve_exact(usize::try_from(declared).unwrap_or(0));
     let mut block = Vec::new();
+    let mut pieces = Vec::new();
     for source in &manifest.sources {
         let path = entities_path(&source.name);
         let Some(entry) = hashes.get(path.as_str()) else {
@@ -311,6 +312,7 @@ fn read_entities_in_blocks<R: Read>(
                         source,
                         &path,
                         at,
+                        &mut pieces,
                         &mut entities,
                         &mut unreadable,
                     )
@@ -371,7 +373,10 @@ fn fill_block(
 /// of lines of the file before the block. The block is cut into pieces of about `piece_size`
 /// bytes at line ends, and everything done to a line (finding it, checking its
 /// UTF-8, parsing it) is done by the piece's task: only moving the parsed entities into
-/// `entities` is left to one thread.
+/// `entities` is left to one thread. Each piece's results go into one of `outputs`, vectors
+/// kept from block to block, so that their memory is touched once: memory freed and
+/// allocated again is fresh memory again (the allocator returns it to the system), and fresh
+/// memory is costly (see BENCHMARKS.md).
 #[allow(clippy::too_many_arguments)]
 fn parse_lines(
     whole: &[u8],
@@ -380,6 +385,7 @@ fn parse_lines(
     source: &SourceEntry,
     path: &str,
     at: i64,
+    outputs: &mut Vec<Vec<Result<EvidenceEntity, Unreadable>>>,
     entities: &mut Vec<EvidenceEntity>,
     unreadable: &mut Vec<Unreadable>,
 ) -> usize {
@@ -409,14 +415,17 @@ fn parse_lines(
             Some(first)
         })
         .collect();
+    if outputs.len() < pieces.len() {
+        outputs.resize_with(pieces.len(), Vec::new);
+    }
+    let outputs = &mut outputs[..pieces.len()];
     // one shared source name per piece: the entities share it without the threads contending
     // on one reference count
-    let parsed: Vec<Vec<Result<EvidenceEntity, Unreadable>>> = pieces
-        .par_iter()
-        .zip(firsts.par_iter())
-        .map(|(piece, &first)| {
+    outputs
+        .par_iter_mut()
+        .zip(pieces.par_iter().zip(firsts.par_iter()))
+        .for_each(|(out, (piece, &first))| {
             let shared = SourceName::from(source.name.as_str());
-            let mut out = Vec::new();
             for (n, line) in piece_lines(piece).enumerate() {
                 if line.trim().is_empty() {
                     continue;
@@ -425,13 +434,13 @@ fn parse_lines(
                     unreadable_line(path, first + n + 1, &line, &source.name, &err)
                 }));
             }
-            out
-        })
-        .collect();
-    for p in parsed.into_iter().flatten() {
-        match p {
-            Ok(e) => entities.push(e),
-            Err(u) => unreadable.push(u),
+        });
+    for out in outputs.iter_mut() {
+        for p in out.drain(..) {
+            match p {
+                Ok(e) => entities.push(e),
+                Err(u) => unreadable.push(u),
+            }
         }
     }
     newlines.iter().sum()

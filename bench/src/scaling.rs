@@ -69,6 +69,7 @@ pub fn run(
     let view = SnapshotView {
         entities: &snapshot.entities,
         by_type: &prepared.entities.store.by_type,
+        ids: &prepared.entities.store.ids,
     };
     let ctx = &prepared.rules_context;
     let mut out = String::new();

@@ -240,6 +240,7 @@ fn backend<'a>(
             view: SnapshotView {
                 entities: &snapshot.entities,
                 by_type: &store.by_type,
+                ids: &store.ids,
             },
             compiled: &store.compiled,
         },
@@ -281,6 +282,7 @@ pub fn prepare_facts(
         &mut fact_results,
         &snapshot.entities,
         &store.by_type,
+        &store.ids,
     );
     let facts_record = record(fact_results.iter().filter_map(|f| {
         matches!(f.state, FactState::Computed)
@@ -579,7 +581,9 @@ impl<'a> RunContext<'a> {
                     };
                     let lacks: Vec<bool> = reads
                         .iter()
-                        .map(|r| r.unsupplied_on(self.attributes, view.0, view.1, ei))
+                        .map(|r| {
+                            r.unsupplied_on(self.attributes, view.0, view.1, &self.store.ids, ei)
+                        })
                         .collect();
                     for (ri, lacking) in lacks.iter().enumerate() {
                         if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {

@@ -23,6 +23,7 @@ use cedar_policy::Policy;
 
 use super::coverage::Coverage;
 use super::facts::{FactResult, FactState};
+use super::id_search::IdSearch;
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::FactDef;
 use crate::snapshot::{attributes_carried, Manifest, SourceStatus, Unreadable};
@@ -278,6 +279,7 @@ impl AttributeCoverage {
         results: &mut [FactResult],
         entities: &[EvidenceEntity],
         by_type: &[Vec<usize>],
+        ids: &IdSearch,
     ) {
         for r in results.iter_mut() {
             if matches!(r.state, FactState::NoEvidence(_)) {
@@ -290,7 +292,7 @@ impl AttributeCoverage {
             let reason = reads.no_evidence_reason().or_else(|| {
                 let unsupplied = by_type[def.type_index]
                     .iter()
-                    .filter(|&&ei| reads.unsupplied_on(self, entities, by_type, ei))
+                    .filter(|&&ei| reads.unsupplied_on(self, entities, by_type, ids, ei))
                     .count();
                 reads.incomplete_reason(unsupplied, def.type_index)
             });
@@ -393,6 +395,7 @@ impl ReadEvidence {
         cov: &AttributeCoverage,
         entities: &[EvidenceEntity],
         by_type: &[Vec<usize>],
+        ids: &IdSearch,
         ei: usize,
     ) -> bool {
         self.chains.iter().any(|chain| {
@@ -414,11 +417,9 @@ impl ReadEvidence {
                 if !cov.sourced(*next_ti) {
                     return true;
                 }
-                let of_type = &by_type[*next_ti];
-                let at = of_type.partition_point(|&i| entities[i].id.as_str() < &**id);
-                match of_type.get(at) {
-                    Some(&i) if *entities[i].id == **id => cur = i,
-                    _ => return false,
+                match ids.find(entities, *next_ti, &by_type[*next_ti], id) {
+                    Some(i) => cur = i,
+                    None => return false,
                 }
             }
             false

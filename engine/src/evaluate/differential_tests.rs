@@ -355,6 +355,7 @@ fn compiled_verdicts_and_errors_equal_cedars() {
         let view = SnapshotView {
             entities: &evidence,
             by_type: &store.by_type,
+            ids: &store.ids,
         };
         let ctx = context(&mut rng, &pack, round % 2 == 0);
         let other_ctx = context(&mut rng, &pack, true);
@@ -415,6 +416,7 @@ fn resources_of_other_types_and_unknown_entities_agree() {
     let view = SnapshotView {
         entities: &evidence,
         by_type: &store.by_type,
+        ids: &store.ids,
     };
     let ctx = context(&mut rng, &pack, true);
     for (ti, set) in policy_sets(&pack) {

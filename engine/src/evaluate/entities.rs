@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 
+use super::id_search::IdSearch;
 use crate::model::{AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::snapshot::Unreadable;
 
@@ -16,6 +17,8 @@ pub struct EntityStore {
     pub uids: Vec<EntityUid>,
     /// Snapshot entity indices by entity type index, in snapshot order.
     pub by_type: Vec<Vec<usize>>,
+    /// How ids are found among `by_type`'s lists.
+    pub ids: IdSearch,
     /// The pack's policies compiled, when the compiled evaluator is used.
     pub compiled: super::evaluator::CompiledPolicies,
 }
@@ -28,6 +31,7 @@ impl EntityStore {
         super::native::SnapshotView {
             entities: snapshot_entities,
             by_type: &self.by_type,
+            ids: &self.ids,
         }
         .find(ti, id)
     }
@@ -68,12 +72,10 @@ fn to_cedar(v: &AttrValue, ty: AttrType, names: &[EntityTypeName]) -> Restricted
                     .map(|id| RestrictedExpression::new_entity_uid(uid(tn, id))),
             )
         }
-        (AttrValue::StringSet(v) | AttrValue::RefSet(v), _) => {
-            RestrictedExpression::new_set(
-                v.iter()
-                    .map(|s| RestrictedExpression::new_string(s.to_string())),
-            )
-        }
+        (AttrValue::StringSet(v) | AttrValue::RefSet(v), _) => RestrictedExpression::new_set(
+            v.iter()
+                .map(|s| RestrictedExpression::new_string(s.to_string())),
+        ),
         (AttrValue::Ref(id), _) => RestrictedExpression::new_string(id.to_string()),
     }
 }
@@ -142,6 +144,7 @@ pub fn build(
             entities,
             uids,
             by_type,
+            ids: IdSearch::new(ENTITY_TYPES.len()),
             compiled: Default::default(),
         },
         problems,
@@ -165,6 +168,7 @@ pub fn index_only(snapshot_entities: &[EvidenceEntity]) -> EntityStore {
         entities: Entities::empty(),
         uids: Vec::new(),
         by_type,
+        ids: IdSearch::new(ENTITY_TYPES.len()),
         compiled: Default::default(),
     }
 }

@@ -9,5 +9,6 @@ mod differential_tests;
 pub mod entities;
 pub mod evaluator;
 pub mod facts;
+pub mod id_search;
 mod native;
 mod plan;

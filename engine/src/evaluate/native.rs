@@ -8,6 +8,7 @@ use super::compiled::{
     Unsupported,
 };
 use super::evaluator::{EntityEvaluator, PolicyEvaluator, Verdicts};
+use super::id_search::IdSearch;
 use super::plan::{Plan, Test, MAX_READS};
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity};
 
@@ -18,15 +19,14 @@ pub struct SnapshotView<'a> {
     pub entities: &'a [EvidenceEntity],
     /// Indices into `entities` by type index, in order.
     pub by_type: &'a [Vec<usize>],
+    /// How ids are found among `by_type`'s lists.
+    pub ids: &'a IdSearch,
 }
 
 impl<'a> SnapshotView<'a> {
     /// The index of the entity of type `ti` with id `id`.
     pub fn find(&self, ti: usize, id: &str) -> Option<usize> {
-        let list = self.by_type.get(ti)?;
-        list.binary_search_by(|&i| self.entities[i].id.as_str().cmp(id))
-            .ok()
-            .map(|pos| list[pos])
+        self.ids.find(self.entities, ti, self.by_type.get(ti)?, id)
     }
 }
 

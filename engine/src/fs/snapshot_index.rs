@@ -400,7 +400,8 @@ impl IndexedSnapshot {
                             .filter(|r| r.2 == of_name && r.4 == via_name)
                             .map(|r| Box::from(r.3.as_str()))
                             .collect();
-                        e.attrs.insert(inv, AttrValue::RefSet(AttrValue::set_of(ids)));
+                        e.attrs
+                            .insert(inv, AttrValue::RefSet(AttrValue::set_of(ids)));
                     }
                 }
                 self.entities.push(e);

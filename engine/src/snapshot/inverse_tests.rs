@@ -44,7 +44,8 @@ fn reference(entities: &mut [EvidenceEntity]) {
                     .and_then(|m| m.get(&e.id))
                     .map(|ids| ids.iter().map(|id| Box::from(id.as_str())).collect())
                     .unwrap_or_default();
-                e.attrs.insert(ai, AttrValue::RefSet(AttrValue::set_of(ids)));
+                e.attrs
+                    .insert(ai, AttrValue::RefSet(AttrValue::set_of(ids)));
             }
         }
     }

@@ -556,10 +556,8 @@ impl<'a> RunContext<'a> {
         let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
-        // Evaluated in the order the entities' attributes lie in memory; the findings are
-        // sorted afterwards and the tallies are sums, so the order changes nothing else.
-        let mut in_memory_order = entity_indices.clone();
-        in_memory_order.par_sort_unstable_by_key(|&ei| self.snapshot.entities[ei].attrs.address());
+        // the findings are sorted afterwards and the tallies are sums: the order changes nothing
+        let in_memory_order = entities::in_memory_order(&self.snapshot.entities, entity_indices);
         let evaluator = self.backend.evaluator(&policies, ti, context);
         let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
         // Each chunk of entities is evaluated and turned into findings on its own core; the
@@ -571,6 +569,7 @@ impl<'a> RunContext<'a> {
             .par_chunks(chunk)
             .map(|chunk| {
                 let mut out = TypeOutcome::new(rules.len());
+                let mut lacks: Vec<bool> = Vec::with_capacity(reads.len());
                 for &ei in chunk {
                     let v = match &evaluator {
                         Ok(ev) => ev.evaluate_entity(ei),
@@ -579,12 +578,10 @@ impl<'a> RunContext<'a> {
                             errors: (0..policies.len()).map(|i| (i, e.clone())).collect(),
                         },
                     };
-                    let lacks: Vec<bool> = reads
-                        .iter()
-                        .map(|r| {
-                            r.unsupplied_on(self.attributes, view.0, view.1, &self.store.ids, ei)
-                        })
-                        .collect();
+                    lacks.clear();
+                    lacks.extend(reads.iter().map(|r| {
+                        r.unsupplied_on(self.attributes, view.0, view.1, &self.store.ids, ei)
+                    }));
                     for (ri, lacking) in lacks.iter().enumerate() {
                         if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {
                             out.unsupplied[ri] += 1;

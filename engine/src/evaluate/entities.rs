@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 
+use rayon::slice::ParallelSliceMut;
+
 use super::id_search::IdSearch;
 use crate::model::{AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::snapshot::Unreadable;
@@ -35,6 +37,17 @@ impl EntityStore {
         }
         .find(ti, id)
     }
+}
+
+/// `list` (indices into `entities`) in the order the entities' attributes lie in memory.
+/// Entities are sorted by (type, id), but their attributes were allocated in the order their
+/// lines were read: a pass that visits every entity of a type and whose result does not
+/// depend on the order (sums, sorted findings) reads them mostly from cache in this order,
+/// where the id order would make each entity's first read a cache and TLB miss.
+pub fn in_memory_order(entities: &[EvidenceEntity], list: &[usize]) -> Vec<usize> {
+    let mut order = list.to_vec();
+    order.par_sort_unstable_by_key(|&ei| entities[ei].attrs.address());
+    order
 }
 
 /// The Cedar type names of the model's entity types, by type index.

@@ -136,7 +136,8 @@ pub fn compute_with<'a>(
             slots.push((p, m));
         }
         let tallies = match backend.evaluator(&policies, ti, context) {
-            Ok(evaluator) => by_type[ti]
+            // the tallies are sums, minimums and maximums: the order changes nothing
+            Ok(evaluator) => super::entities::in_memory_order(entities, &by_type[ti])
                 .par_iter()
                 .fold(
                     || vec![Tally::default(); of_type.len()],

@@ -6,9 +6,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{
-    enum_value, AttrMap, AttrValue, EvidenceEntity, Provenance, RecordRef, Sha256Digest, SourceName,
-};
+use super::{enum_value, AttrMap, AttrValue, EvidenceEntity, Provenance, Sha256Digest, SourceName};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -51,7 +49,7 @@ impl<'de> Visitor<'de> for Line<'_> {
         let mut ty: Option<usize> = None;
         let mut id: Option<String> = None;
         let mut name: Option<String> = None;
-        let mut record: Option<RecordRef> = None;
+        let mut record: Option<Record<'de>> = None;
         let mut attrs: Option<AttrMap> = None;
         let mut member_of: Option<Vec<String>> = None;
         while let Some(key) = map.next_key::<&str>()? {
@@ -83,7 +81,7 @@ impl<'de> Visitor<'de> for Line<'_> {
             !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(&idx)
         });
         let mut member_of = member_of.unwrap_or_default();
-        let Some(record_sha256) = Sha256Digest::from_hex(&record.sha256) else {
+        let Some(record_sha256) = Sha256Digest::from_hex(record.sha256) else {
             return fallback();
         };
         if missing || (def.member_of.is_none() && !member_of.is_empty()) {
@@ -105,6 +103,14 @@ impl<'de> Visitor<'de> for Line<'_> {
             member_of,
         })
     }
+}
+
+/// An entity line's `record`, its hash borrowed from the line (it is kept as 32 bytes).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record<'a> {
+    id: String,
+    sha256: &'a str,
 }
 
 struct Attrs(&'static EntityTypeDef);

@@ -106,6 +106,23 @@ pub fn run(
             row(format!("Identity rule {i} {}", p.id()), ni, 1, secs);
         }
     }
+    if per_rule {
+        // every type's rules, on that type's entities: where the rules pass spends its time
+        for t in ENTITY_TYPES {
+            let (ti, set) = rules_of(pack, t.name);
+            if set.is_empty() {
+                continue;
+            }
+            let n = view.by_type[ti].len();
+            let secs = time_set(&set, ti, view, ctx, 3)?;
+            row(
+                format!("{}, all {} rules", t.name, set.len()),
+                n,
+                set.len(),
+                secs,
+            );
+        }
+    }
     let ti_secs = time_set(&tickets, tt, view, ctx, 5)?;
     let id_secs = time_set(&identities, it, view, ctx, 5)?;
     row(

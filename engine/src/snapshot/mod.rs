@@ -393,7 +393,7 @@ fn parse_lines(
     let mut from = 0;
     while let Some(end) = whole
         .get(from + piece_size..)
-        .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+        .and_then(|rest| memchr::memchr(b'\n', rest))
     {
         from += piece_size + end + 1;
         starts.push(from);
@@ -405,7 +405,7 @@ fn parse_lines(
         .collect();
     let newlines: Vec<usize> = pieces
         .par_iter()
-        .map(|p| p.iter().filter(|b| **b == b'\n').count())
+        .map(|p| memchr::memchr_iter(b'\n', p).count())
         .collect();
     let firsts: Vec<usize> = newlines
         .iter()
@@ -454,10 +454,19 @@ fn piece_lines(piece: &[u8]) -> impl Iterator<Item = Cow<'_, str>> + '_ {
         Some((b'\n', body)) => (body, true),
         _ => (piece, false),
     };
-    let mut segments = body.split(|b| *b == b'\n').peekable();
+    let mut from = Some(0);
     std::iter::from_fn(move || {
-        let line = segments.next()?;
-        let terminated = last_terminated || segments.peek().is_some();
+        let start = from?;
+        let (line, terminated) = match memchr::memchr(b'\n', &body[start..]) {
+            Some(end) => {
+                from = Some(start + end + 1);
+                (&body[start..start + end], true)
+            }
+            None => {
+                from = None;
+                (&body[start..], last_terminated)
+            }
+        };
         let line = match line {
             [rest @ .., b'\r'] if terminated => rest,
             _ => line,

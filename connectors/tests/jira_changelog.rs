@@ -38,14 +38,51 @@ fn json_body(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+/// CHG-1001 (issue 10010) has one more history than the fixture's: its assignee changed.
+const REASSIGNED: &str = "10010";
+
 async fn search(RawQuery(q): RawQuery) -> Response {
     let second = q.unwrap_or_default().contains("nextPageToken=");
-    let name = if second {
-        "issues-2.json"
-    } else {
-        "issues-1.json"
-    };
-    json_body(StatusCode::OK, page(name))
+    if second {
+        return json_body(StatusCode::OK, page("issues-2.json"));
+    }
+    let mut v: Value = serde_json::from_str(&page("issues-1.json")).unwrap();
+    for issue in v["issues"].as_array_mut().unwrap() {
+        if issue["id"] == REASSIGNED {
+            let total = issue["changelog"]["total"].as_u64().unwrap();
+            issue["changelog"]["total"] = json!(total + 1);
+        }
+    }
+    json_body(StatusCode::OK, v.to_string())
+}
+
+/// A page of bulk changelogs as Jira answers it: with `fieldIds`, only the histories that
+/// changed one of those fields.
+fn changelog_page(name: &str, field_ids: Option<&Vec<Value>>) -> String {
+    let mut v: Value = serde_json::from_str(&page(name)).unwrap();
+    for log in v["issueChangeLogs"].as_array_mut().unwrap() {
+        let reassigned = log["issueId"] == REASSIGNED;
+        let histories = log["changeHistories"].as_array_mut().unwrap();
+        if reassigned && name == "changelogs-1.json" {
+            histories.push(json!({
+                "id": "40009",
+                "created": "2026-09-20T09:00:00.000+0000",
+                "items": [{"field": "assignee", "fieldtype": "jira", "fieldId": "assignee",
+                           "from": null, "fromString": null,
+                           "to": "712020:0c1d", "toString": "Jonas Berg"}]
+            }));
+        }
+        if let Some(ids) = field_ids {
+            histories.retain(|h| {
+                h["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| ids.contains(&i["fieldId"]))
+            });
+        }
+    }
+    v.to_string()
 }
 
 async fn bulkfetch(State(seen): State<Shared>, headers: HeaderMap, body: String) -> Response {
@@ -72,7 +109,8 @@ async fn bulkfetch(State(seen): State<Shared>, headers: HeaderMap, body: String)
         Some("UxAQBFRF") => "changelogs-2.json",
         Some(other) => panic!("unexpected token {other}"),
     };
-    json_body(StatusCode::OK, page(name))
+    let field_ids = body.get("fieldIds").and_then(Value::as_array);
+    json_body(StatusCode::OK, changelog_page(name, field_ids))
 }
 
 #[tokio::test]
@@ -101,7 +139,8 @@ async fn a_changelog_cut_short_is_fetched_whole() {
     let bodies = seen.lock().unwrap().bodies.clone();
     assert_eq!(bodies.len(), 3, "{bodies:#?}");
     assert_eq!(bodies[1]["issueIdsOrKeys"], json!(["10010"]));
-    assert_eq!(bodies[1]["fieldIds"], json!(["status"]));
+    // every history is asked for: completeness is judged against the total of all of them
+    assert_eq!(bodies[1].get("fieldIds"), None, "{:#}", bodies[1]);
     assert_eq!(bodies[2]["nextPageToken"], json!("UxAQBFRF"));
 
     // CHG-1001 was approved and closed after the first history the search embedded.

@@ -5,9 +5,11 @@
 //! A search embeds only the first page of each issue's changelog (`changelog.total` says how
 //! many histories there are). For every issue whose embedded changelog is short of its
 //! total, the whole changelog is fetched with `POST /rest/api/3/changelog/bulkfetch`
-//! (`{issueIdsOrKeys, fieldIds, maxResults, nextPageToken}` → `{issueChangeLogs:
+//! (`{issueIdsOrKeys, maxResults, nextPageToken}` → `{issueChangeLogs:
 //! [{issueId, changeHistories}], nextPageToken}`) into the stream `changelogs`, which the
-//! mapping joins to the issue by id. An issue whose changelog stays incomplete is reported
+//! mapping joins to the issue by id. No `fieldIds` filter: the histories fetched are counted
+//! against the issue's total of all its histories, and a site may map approval from any
+//! field's history. An issue whose changelog stays incomplete is reported
 //! and the source is partial: an approval that fell off the first page is never read as
 //! "no approval needed".
 
@@ -152,7 +154,6 @@ impl Connector for Jira {
                 },
                 body: Some(json!({
                     "issueIdsOrKeys": chunk.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-                    "fieldIds": ["status"],
                     "maxResults": 1000,
                 })),
             };

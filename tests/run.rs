@@ -51,3 +51,23 @@ fn run_stops_at_a_configuration_error_before_collecting() {
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
     insta::assert_snapshot!(run.stderr);
 }
+
+#[test]
+fn run_stops_at_a_bad_timestamp_before_collecting() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("evidence");
+    let run = conform(&[
+        "--config",
+        "fixtures/demo/conform.toml",
+        "run",
+        "--out",
+        &dir.display().to_string(),
+        "--quiet",
+        "--at",
+        "yesterday",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!dir.exists(), "a snapshot was collected");
+    insta::assert_snapshot!(run.stderr);
+}

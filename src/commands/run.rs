@@ -21,6 +21,17 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
+    // The cheap checks first: a bad `--at`, pack or parameter is reported before any source
+    // is collected (without a directory to collect into, collecting reports that itself).
+    if let Some(dir) = args.collect.out.clone().or_else(|| config.evidence.clone()) {
+        super::check_inputs(
+            &InputArgs {
+                evidence: Some(dir),
+                pack: args.pack.clone(),
+            },
+            config,
+        )?;
+    }
     let report = super::collect::collect(&args.collect, config)?;
     super::collect::print_summary(&report, &mut std::io::stderr())?;
     let assess = AssessArgs {

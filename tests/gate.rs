@@ -498,6 +498,49 @@ not json at all"#
         }
     }
 
+    /// An index whose row for the deployed service claims more bytes than its entity file
+    /// holds, re-hashed up to the snapshot id so that no hash gives it away: the gate refuses
+    /// the row before allocating for it.
+    #[test]
+    fn an_index_row_past_the_end_of_its_file_is_refused() {
+        use conform_engine::snapshot::{compute_snapshot_id, sha256_hex, Manifest};
+        use serde_json::Value;
+        let tmp = tempfile::tempdir().unwrap();
+        let good = fixture::acme_snapshot(&tmp.path().join("good"));
+        let snap = tmp.path().join("long-row");
+        copy_dir(&good, &snap);
+        let chunk_path = snap.join("index/entities-000000.jsonl");
+        let mut chunk = String::new();
+        for line in std::fs::read_to_string(&chunk_path).unwrap().lines() {
+            let mut row: Value = serde_json::from_str(line).unwrap();
+            if row[1] == "svc:payments" {
+                row[4] = Value::from(1u64 << 50);
+            }
+            chunk.push_str(&row.to_string());
+            chunk.push('\n');
+        }
+        assert!(chunk.contains(&(1u64 << 50).to_string()));
+        std::fs::write(&chunk_path, &chunk).unwrap();
+        let index_path = snap.join("index/index.json");
+        let mut index: Value =
+            serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+        index["tables"]["entities"][0]["sha256"] = Value::from(sha256_hex(chunk.as_bytes()));
+        let index_bytes = serde_json::to_vec(&index).unwrap();
+        std::fs::write(&index_path, &index_bytes).unwrap();
+        let manifest_path = snap.join("manifest.json");
+        let mut m: Manifest =
+            serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+        let index_ref = m.index.as_mut().unwrap();
+        index_ref.sha256 = sha256_hex(&index_bytes);
+        index_ref.bytes = index_bytes.len() as u64;
+        m.snapshot_id = compute_snapshot_id(&m);
+        std::fs::write(&manifest_path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+        let (code, stderr) = gate_error(&snap);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("past the end of the"), "{stderr}");
+        snap!("gate_index_row_past_the_end", stderr);
+    }
+
     #[test]
     fn a_snapshot_without_an_index_is_gated_by_a_full_load_and_says_so() {
         let tmp = tempfile::tempdir().unwrap();

@@ -336,7 +336,20 @@ impl IndexedSnapshot {
             let f = File::open(self.dir.join(file)).map_err(|e| read_err(e.to_string()))?;
             self.files.insert(file.clone(), f);
         }
-        let mut buf = vec![0u8; usize::try_from(*len).unwrap_or(0)];
+        // a row is checked against the file before its bytes are allocated: a damaged index
+        // cannot make the gate allocate what the file does not hold
+        let size = match self.files.get(file) {
+            Some(f) => f.metadata().map_err(|e| read_err(e.to_string()))?.len(),
+            None => 0,
+        };
+        let end = offset.checked_add(*len).filter(|end| *end <= size);
+        let (Some(_), Ok(len_bytes)) = (end, usize::try_from(*len)) else {
+            return Err(stale(format!(
+                "its row points at {len} bytes from offset {offset}, past the end of the \
+                 {size}-byte file"
+            )));
+        };
+        let mut buf = vec![0u8; len_bytes];
         if let Some(f) = self.files.get_mut(file) {
             f.seek(SeekFrom::Start(*offset))
                 .and_then(|_| f.read_exact(&mut buf))
@@ -347,7 +360,7 @@ impl IndexedSnapshot {
             return Err(IndexError::LineHash {
                 entity: format!("{ty} `{id}`"),
                 file: file.clone(),
-                bytes: format!("{offset}..{}", offset + len),
+                bytes: format!("{offset}..{}", offset.saturating_add(*len)),
                 expected: sha.clone(),
                 actual,
             });

@@ -561,7 +561,7 @@ impl<'a> RunContext<'a> {
         let evaluator = self.backend.evaluator(&policies, ti, context);
         let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
         // Each chunk of entities is evaluated and turned into findings on its own core; the
-        // chunks' outcomes are then joined in entity order.
+        // chunks' outcomes are then joined in the order visited.
         // small types split too, so that both cores share them
         let chunk =
             (entity_indices.len() / (8 * rayon::current_num_threads())).clamp(1, ENTITY_CHUNK);

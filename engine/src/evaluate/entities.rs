@@ -27,8 +27,8 @@ pub struct EntityStore {
 
 impl EntityStore {
     /// The index in `snapshot_entities` (the entities the store was built from, sorted by
-    /// (type, id)) of the entity of type `ti` with id `id`: a binary search in the type's
-    /// entities, instead of a `(type, id)` hash map of every entity (a `String` key each).
+    /// (type, id)) of the entity of type `ti` with id `id`, through the type's id table
+    /// ([`IdSearch`], built the first time the type is searched).
     pub fn find(&self, snapshot_entities: &[EvidenceEntity], ti: usize, id: &str) -> Option<usize> {
         super::native::SnapshotView {
             entities: snapshot_entities,

@@ -1,7 +1,7 @@
 //! Finding an entity of a type by its id, reading one id from the heap instead of one at
 //! every step of a binary search over the ids.
 
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
 
 use crate::model::EvidenceEntity;
@@ -10,32 +10,39 @@ use crate::model::EvidenceEntity;
 /// slot holds the upper half of an id's hash and the id's position in the type's list (plus
 /// one; zero is an empty slot). A lookup reads one or two neighbouring slots and then the one
 /// id whose hash matches: two cache misses where a binary search over the ids took seventeen.
-#[derive(Debug, Default)]
+/// Which slot an id lands in varies from run to run (the hash is keyed at random); what is
+/// found never does.
+#[derive(Debug)]
 pub struct IdKeys {
     slots: Vec<(u32, u32)>,
+    /// Keys drawn at random for each table: ids come from the sources, and a hash whose keys
+    /// are known would let a source choose ids that all land in one run of slots.
+    hasher: RandomState,
 }
 
 impl IdKeys {
     /// The table of `list` (indices into `entities`).
     fn new(entities: &[EvidenceEntity], list: &[usize]) -> Self {
+        let hasher = RandomState::new();
         let size = (list.len() * 2).max(2).next_power_of_two();
         let mut slots = vec![(0u32, 0u32); size];
         for (pos, &i) in list.iter().enumerate() {
             let Ok(mark) = u32::try_from(pos + 1) else {
                 break; // more than 4 billion entities of one type: the rest are not found
             };
-            let h = hash(&entities[i].id);
+            let h = hasher.hash_one(&*entities[i].id);
             let mut at = (h as usize) & (size - 1);
             while slots[at].1 != 0 {
                 at = (at + 1) & (size - 1);
             }
             slots[at] = ((h >> 32) as u32, mark);
         }
-        Self { slots }
+        Self { slots, hasher }
     }
 
-    /// The positions in the type's list of the ids whose hash is `h`'s, in probe order.
-    fn candidates(&self, h: u64) -> impl Iterator<Item = usize> + '_ {
+    /// The positions in the type's list of the ids whose hash is `id`'s, in probe order.
+    fn candidates(&self, id: &str) -> impl Iterator<Item = usize> + '_ {
+        let h = self.hasher.hash_one(id);
         let size = self.slots.len();
         let start = (h as usize) & size.wrapping_sub(1);
         let high = (h >> 32) as u32;
@@ -47,14 +54,8 @@ impl IdKeys {
     }
 }
 
-fn hash(id: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
-}
-
 /// The search keys of every type, each built the first time an id of that type is looked up.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IdSearch(Vec<OnceLock<IdKeys>>);
 
 impl IdSearch {
@@ -72,7 +73,7 @@ impl IdSearch {
         id: &str,
     ) -> Option<usize> {
         let keys = self.0.get(ti)?.get_or_init(|| IdKeys::new(entities, list));
-        keys.candidates(hash(id))
+        keys.candidates(id)
             .filter_map(|pos| list.get(pos).copied())
             .find(|&i| entities[i].id == id)
     }

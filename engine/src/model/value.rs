@@ -74,6 +74,11 @@ impl AttrValue {
     }
 }
 
+const _: () = assert!(
+    std::mem::size_of::<AttrValue>() == 24,
+    "an attribute value is meant to take 24 bytes"
+);
+
 /// Attribute indices an [`AttrMap`] can hold are below this. No entity type of the model has
 /// more attributes (checked when the engine is compiled, below).
 pub const MAX_ATTRS: usize = 128;

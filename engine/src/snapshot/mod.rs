@@ -233,15 +233,16 @@ pub fn read_entities<R: Read>(
     manifest: &Manifest,
     open: impl Fn(&str) -> Result<R, String>,
 ) -> Result<(Vec<EvidenceEntity>, Vec<Unreadable>), SnapshotError> {
-    read_entities_in_blocks(manifest, open, READ_BLOCK)
+    read_entities_in_blocks(manifest, open, READ_BLOCK, PARSE_PIECE)
 }
 
-/// [`read_entities`], reading `block_size` bytes at a time (tests vary it; it changes nothing
-/// but memory and speed).
+/// [`read_entities`], reading `block_size` bytes at a time and parsing them in pieces of about
+/// `piece_size` bytes (tests vary both; they change nothing but memory and speed).
 fn read_entities_in_blocks<R: Read>(
     manifest: &Manifest,
     open: impl Fn(&str) -> Result<R, String>,
     block_size: usize,
+    piece_size: usize,
 ) -> Result<(Vec<EvidenceEntity>, Vec<Unreadable>), SnapshotError> {
     let mut unreadable = Vec::new();
     let hashes: HashMap<&str, &FileEntry> = manifest
@@ -307,7 +308,7 @@ fn read_entities_in_blocks<R: Read>(
                 || {
                     parse_lines(
                         whole,
-                        PARSE_PIECE.min(block_size),
+                        piece_size,
                         lines_before,
                         source,
                         &path,

@@ -122,14 +122,24 @@ fn entity_files_read_the_same_in_blocks_of_any_size() {
     let lines: Vec<Option<usize>> = whole_unreadable.iter().map(|u| u.line).collect();
     assert_eq!(lines, [Some(4), Some(5)]);
     assert_eq!(whole_unreadable[1].entity_type.as_deref(), Some("Asset"));
+    // blocks of 1 byte to 4 KiB, each parsed in pieces of 1 byte to the whole block
     for block_size in [1, 2, 7, 64, 300, 4096] {
-        let (entities, unreadable) = read_entities_in_blocks(&manifest, open, block_size).unwrap();
-        assert_eq!(entities, whole, "block size {block_size}");
-        assert_eq!(unreadable, whole_unreadable, "block size {block_size}");
+        for piece_size in [0, 1, 5, 100, 1 << 20] {
+            let (entities, unreadable) =
+                read_entities_in_blocks(&manifest, open, block_size, piece_size).unwrap();
+            assert_eq!(
+                entities, whole,
+                "blocks of {block_size}, pieces of {piece_size}"
+            );
+            assert_eq!(
+                unreadable, whole_unreadable,
+                "blocks of {block_size}, pieces of {piece_size}"
+            );
+        }
     }
     // a hash mismatch is still found when the file is read in blocks
     let entry = manifest.files.iter_mut().find(|f| f.path == path).unwrap();
     entry.sha256 = sha256_hex(b"something else");
-    let err = read_entities_in_blocks(&manifest, open, 7).unwrap_err();
+    let err = read_entities_in_blocks(&manifest, open, 7, 3).unwrap_err();
     assert!(matches!(err, SnapshotError::FileHash { .. }), "{err}");
 }

@@ -191,6 +191,9 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, SnapshotError> {
         if !seen.insert(&s.name) {
             return Err(SnapshotError::DuplicateSource(s.name.clone()));
         }
+        // when a source was collected is every one of its entities' `collected_at`: checked
+        // here, so that a full load and the gate's index refuse the same manifests
+        parse_rfc3339(&s.finished_at).ok_or(SnapshotError::Time(s.finished_at.clone()))?;
     }
     Ok(manifest)
 }

@@ -95,6 +95,20 @@ fn tampering_is_detected() {
 }
 
 #[test]
+fn a_source_collected_at_no_valid_time_is_refused_with_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    let mut manifest = write_demo(&dir);
+    manifest.sources[0].finished_at = "last tuesday".into();
+    manifest.snapshot_id = compute_snapshot_id(&manifest);
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    assert_eq!(
+        parse_manifest(&bytes).unwrap_err(),
+        SnapshotError::Time("last tuesday".into())
+    );
+}
+
+#[test]
 fn entity_files_read_the_same_in_blocks_of_any_size() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("snap");

@@ -204,6 +204,29 @@ async fn files_csv_and_json_with_a_mapping() {
     );
 }
 
+/// A register exported into a directory that holds no file it can read: the source failed,
+/// it did not find an empty register (which would make every Supplier rule vacuously true).
+#[tokio::test]
+async fn files_from_a_directory_with_nothing_to_read_fail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("README.txt"), "exported nightly\n").unwrap();
+    let config = SUPPLIERS.replace(
+        "path = \"files/suppliers.csv\"",
+        &format!("path = \"{}\"", dir.display()),
+    );
+    assert_ne!(config, SUPPLIERS);
+    let report = collect(&config, &fixtures(), &tmp.path().join("evidence")).await;
+    let s = &report.sources[0];
+    assert_eq!(s.status, SourceStatus::Failed, "{:?}", s.error);
+    let error = s.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("holds no `csv`, `json` or `jsonl` file"),
+        "{error}"
+    );
+}
+
 /// `fixtures/demo/conform.toml`: the demo organisation's Jira, ServiceNow CMDB and
 /// register evidence (among its other sources) from raw vendor exports, with Northwind's custom fields mapped
 /// in the configuration. (Its entities were checked equal, with the same record hashes, to

@@ -189,6 +189,13 @@ impl Files {
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
                 .filter(|(_, p)| p.is_file() && format_of(p).is_some())
                 .collect();
+            // an empty export directory is a failed export, never a register with no entries
+            if found.is_empty() {
+                return Err(format!(
+                    "directory `{}` holds no `csv`, `json` or `jsonl` file",
+                    i.shown
+                ));
+            }
             found.sort_by_key(|(n, _)| crate::offline::natural_key(n));
             let base = i.shown.trim_end_matches('/');
             out.extend(found.into_iter().map(|(n, p)| (p, format!("{base}/{n}"))));

@@ -34,3 +34,52 @@ fn an_unknown_evaluator_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     insta::assert_snapshot!(run.stderr);
 }
+
+/// `conform` with `CONFORM_LOG=info`, from the repository root.
+fn logged(args: &[&str]) -> common::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .env("CONFORM_LOG", "info")
+        .output()
+        .expect("run conform");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every command that assesses uses the evaluator `--evaluator` names (the log says which),
+/// with the same result.
+#[test]
+fn gate_and_explain_use_the_evaluator_asked_for() {
+    let report: serde_json::Value =
+        serde_json::from_str(&conform(&["assess", "--format", "json"]).stdout).unwrap();
+    let finding = report["findings"][0]["id"].as_str().unwrap().to_string();
+    let commands: [Vec<&str>; 3] = [
+        vec!["assess", "--format", "json"],
+        vec![
+            "gate",
+            "--service",
+            "servicenow-cmdb:payments-api",
+            "--format",
+            "json",
+        ],
+        vec!["explain", &finding],
+    ];
+    for command in commands {
+        let mut outputs = Vec::new();
+        for evaluator in ["compiled", "cedar"] {
+            let run = logged(&[&command[..], &["--evaluator", evaluator]].concat());
+            assert!(
+                run.stderr.contains(&format!("evaluator: {evaluator}")),
+                "{command:?} --evaluator {evaluator}: {}",
+                run.stderr
+            );
+            outputs.push((run.code, run.stdout));
+        }
+        assert_eq!(outputs[0], outputs[1], "{command:?}");
+    }
+}

@@ -338,6 +338,7 @@ mod indexed {
                 let request = GateRequest {
                     service: service.clone(),
                     change: change.clone(),
+                    evaluator: Default::default(),
                 };
                 let a = gate(&pack, &full, at, &params, &request);
                 let b = gate_on(&pack, &mut *ix, at, &params, &request);

@@ -66,6 +66,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
     Some(GateRequest {
         service: service.to_string(),
         change,
+        evaluator: Default::default(),
     })
 }
 

@@ -125,8 +125,9 @@ pub fn explain(
     at: i64,
     params: &std::collections::BTreeMap<String, crate::pack::ParamValue>,
     finding_id: &str,
+    evaluator: crate::evaluate::evaluator::EvaluatorKind,
 ) -> Result<Result<Explanation, usize>, crate::assessment::AssessError> {
-    let assessment = crate::assessment::assess(pack, snapshot, at, params)?;
+    let assessment = crate::assessment::assess_with(pack, snapshot, at, params, evaluator)?;
     let matches: Vec<_> = assessment
         .findings
         .iter()

@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::assessment::{assess, prepare, AssessError, Assessment, Prepared, Status};
+use crate::assessment::{assess_with, prepare, AssessError, Assessment, Prepared, Status};
 use crate::evaluate::coverage::{coverage, Coverage};
+use crate::evaluate::evaluator::EvaluatorKind;
 use crate::finding::EntityRef;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::{ParamType, ParamValue, PolicyPack, Rule};
@@ -37,6 +38,8 @@ pub struct GateRequest {
     pub service: String,
     /// The change record: a Ticket id or key.
     pub change: Option<String>,
+    /// The evaluator the gate's assessment uses.
+    pub evaluator: EvaluatorKind,
 }
 
 /// Why the gate could not run at all.
@@ -538,7 +541,7 @@ pub fn gate_on(
     {
         params.insert(DEPLOYMENT_GATE_PARAM.to_string(), ParamValue::Bool(true));
     }
-    let assessment = assess(&gate_pack, &sub, at, &params)?;
+    let assessment = assess_with(&gate_pack, &sub, at, &params, request.evaluator)?;
     // A gated rule that could not be assessed on the entities the deployment touches (an
     // attribute it reads that no source supplies, or supplies for only some of them) is
     // evidence missing for the decision, never a pass — unless it cannot apply to them

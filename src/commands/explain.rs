@@ -13,7 +13,14 @@ use crate::exit::Exit;
 
 pub fn run(args: &ExplainArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     let inputs = super::load_inputs(&args.inputs, config)?;
-    let explanation = explain(&inputs.pack, &inputs.snapshot, inputs.at, &inputs.params, &args.finding)
+    let explanation = explain(
+        &inputs.pack,
+        &inputs.snapshot,
+        inputs.at,
+        &inputs.params,
+        &args.finding,
+        inputs.evaluator,
+    )
         .map_err(CliError::input)?
         .map_err(|n| {
             CliError::Input(format!(

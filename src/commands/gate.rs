@@ -201,6 +201,7 @@ pub fn run(args: &GateArgs, config: &Config, out: &mut dyn Write) -> Result<Exit
     let request = GateRequest {
         service: args.service.clone(),
         change: args.change.clone(),
+        evaluator: inputs.evaluator,
     };
     let g = run_gate(&inputs, &request)?;
     let fail_on = severity(args.fail_on);

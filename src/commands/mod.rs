@@ -70,6 +70,8 @@ pub struct CheckedInputs {
     /// `--at`, when given.
     pub at: Option<i64>,
     pub evidence: PathBuf,
+    /// `--evaluator`.
+    pub evaluator: conform_engine::evaluate::evaluator::EvaluatorKind,
 }
 
 /// Checks the cheap things (arguments, configuration, pack) of an assessment.
@@ -105,6 +107,14 @@ pub fn check_inputs(
         params,
         at,
         evidence,
+        evaluator: match args.pack.evaluator {
+            crate::cli::Evaluator::Compiled => {
+                conform_engine::evaluate::evaluator::EvaluatorKind::Compiled
+            }
+            crate::cli::Evaluator::Cedar => {
+                conform_engine::evaluate::evaluator::EvaluatorKind::Cedar
+            }
+        },
     })
 }
 
@@ -117,6 +127,7 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         params,
         at: requested_at,
         evidence,
+        evaluator,
     } = check_inputs(args, config)?;
     let snapshot_dir = conform_engine::fs::resolve_snapshot_dir(&evidence)
         .map_err(|e| CliError::Input(chain(&e)))?;
@@ -144,13 +155,6 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         snapshot_dir,
         at,
         params,
-        evaluator: match args.pack.evaluator {
-            crate::cli::Evaluator::Compiled => {
-                conform_engine::evaluate::evaluator::EvaluatorKind::Compiled
-            }
-            crate::cli::Evaluator::Cedar => {
-                conform_engine::evaluate::evaluator::EvaluatorKind::Cedar
-            }
-        },
+        evaluator,
     })
 }

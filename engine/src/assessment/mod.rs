@@ -197,11 +197,15 @@ pub fn prepare_entities_with(
                         .chain(f.meets.iter().map(|m| (m, f.type_index)))
                 }));
         if let Some(compiled) = compile_all(policies) {
+            tracing::info!("evaluator: compiled");
             let mut store = entities::index_only(&snapshot.entities);
             store.compiled = compiled;
             let unreadable = snapshot.unreadable.clone();
             return Ok(entity_stage(snapshot, store, unreadable, kind));
         }
+        tracing::info!("evaluator: cedar (a policy uses what the compiler does not implement)");
+    } else {
+        tracing::info!("evaluator: cedar");
     }
     prepare_entities(snapshot)
 }

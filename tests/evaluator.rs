@@ -1,6 +1,7 @@
 //! `--evaluator`: the compiled evaluator (the default) and cedar_policy's authorizer give the
 //! same bytes for every output of the demo assessment. (The engine's differential tests
 //! compare them verdict by verdict; this is the user's view.)
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

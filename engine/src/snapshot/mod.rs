@@ -698,14 +698,21 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
             list.par_sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
         }
     }
-    // per target type: the position in its list of the first entity with each id (a hash
-    // lookup instead of a binary search that compares strings behind pointers at every step)
-    let first: Vec<HashMap<&str, usize>> = targets
+    // per target type: the position in its list of the first entity with each id and how many
+    // have it (a hash lookup instead of a binary search that compares strings behind pointers
+    // at every step; the entities with an id are then known without reading their ids again)
+    let first: Vec<HashMap<&str, (usize, usize)>> = targets
         .par_iter()
         .map(|list| {
-            let mut first = HashMap::with_capacity(list.len());
+            let mut first: HashMap<&str, (usize, usize)> = HashMap::with_capacity(list.len());
             for (pos, &i) in list.iter().enumerate().rev() {
-                first.insert(entities[i].id.as_str(), pos);
+                first
+                    .entry(entities[i].id.as_str())
+                    .and_modify(|(from, n)| {
+                        *from = pos;
+                        *n += 1;
+                    })
+                    .or_insert((pos, 1));
             }
             first
         })
@@ -730,10 +737,10 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
                 };
                 let list = &targets[*tt];
                 for id in ids {
-                    let Some(&from) = first[*tt].get(&**id) else {
+                    let Some(&(from, n)) = first[*tt].get(&**id) else {
                         continue;
                     };
-                    for &i in list[from..].iter().take_while(|&&i| *shared[i].id == **id) {
+                    for &i in list.iter().skip(from).take(n) {
                         out.push((i, *inv, e.id.as_str()));
                     }
                 }

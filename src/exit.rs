@@ -11,7 +11,8 @@ pub enum Exit {
     Input = 2,
     /// The policy pack is invalid.
     InvalidPack = 3,
-    /// Evidence is missing for a gated requirement (`conform gate`).
+    /// Evidence is missing for a gated requirement (`conform gate`), or, with no finding at or
+    /// above `--fail-on`, for a rule at or above it (`conform assess`, `conform run`).
     EvidenceMissing = 4,
 }
 

@@ -151,3 +151,26 @@ fn a_malformed_record_is_reported_and_the_rest_assessed() {
     );
     insta::assert_snapshot!("malformed_record", run.stdout);
 }
+
+/// `--fail-on`: with no finding at or above it, a rule at or above it that could not be
+/// assessed (only an identity source was collected) is missing evidence, exit 4, never a pass.
+#[test]
+fn missing_evidence_under_fail_on_exits_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = seal_fixture("idp-only", tmp.path());
+    let evidence = snap.to_str().unwrap();
+    let plain = conform(&["assess", "--evidence", evidence, "--format", "json"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let run = conform(&[
+        "assess",
+        "--evidence",
+        evidence,
+        "--format",
+        "json",
+        "--fail-on",
+        "major",
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.stdout, plain.stdout, "the report is the same");
+    insta::assert_snapshot!("missing_evidence_under_fail_on", run.stderr);
+}

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use conform_engine::assessment::Assessment;
+use conform_engine::assessment::{Assessment, RuleResult, Status};
 use conform_engine::finding::Severity;
 use conform_engine::pack::PolicyPack;
 use conform_engine::printer::{
@@ -23,6 +23,12 @@ pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
     let printer = printer(args.report.format, &inputs.pack, &pack_dir);
     print(printer.as_ref(), &assessment, out)?;
     let exit = exit_for(&assessment, args.report.fail_on.map(severity));
+    if exit == Exit::EvidenceMissing {
+        eprintln!(
+            "assess: evidence missing — {}",
+            missing_evidence_reason(&assessment, args.report.fail_on.map(severity))
+        );
+    }
     // The process ends right after this command: freeing a large snapshot and assessment
     // (a dozen allocations per entity, ~1 s for a million entities) would only delay the exit,
     // and the OS reclaims the memory at once. `forget` is safe: no destructor has an effect
@@ -41,12 +47,59 @@ pub fn severity(f: FailOn) -> Severity {
     }
 }
 
-/// Exit 1 when an open finding is at or above `threshold`.
+/// With a `threshold` (`--fail-on`): exit 1 when an open finding is at or above it; else exit
+/// 4 when a rule at or above it could not be assessed (its evidence is missing or incomplete),
+/// because missing evidence is never a pass; else 0. Without one: 0.
 pub fn exit_for(assessment: &Assessment, threshold: Option<Severity>) -> Exit {
-    match (threshold, assessment.worst_severity()) {
-        (Some(t), Some(w)) if w >= t => Exit::Findings,
-        _ => Exit::Success,
+    let Some(t) = threshold else {
+        return Exit::Success;
+    };
+    if assessment.worst_severity().is_some_and(|w| w >= t) {
+        Exit::Findings
+    } else if unassessed(assessment, t).next().is_some() {
+        Exit::EvidenceMissing
+    } else {
+        Exit::Success
     }
+}
+
+/// The rules at or above `threshold` that could not be assessed.
+fn unassessed(assessment: &Assessment, threshold: Severity) -> impl Iterator<Item = &RuleResult> {
+    assessment
+        .rules
+        .iter()
+        .filter(move |r| r.severity >= threshold && r.status == Status::NotAssessed)
+}
+
+/// Why [`exit_for`] gave exit 4: how many rules, and the first few with their reasons.
+pub fn missing_evidence_reason(assessment: &Assessment, threshold: Option<Severity>) -> String {
+    let t = threshold.unwrap_or(Severity::Observation);
+    let rules: Vec<&RuleResult> = unassessed(assessment, t).collect();
+    let shown: Vec<String> = rules
+        .iter()
+        .take(3)
+        .map(|r| {
+            format!(
+                "`{}` ({})",
+                r.id,
+                r.reason.as_deref().unwrap_or("no evidence")
+            )
+        })
+        .collect();
+    format!(
+        "{} rule{} at or above {t} could not be assessed: {}{}",
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" },
+        shown.join("; "),
+        if rules.len() > shown.len() {
+            format!(
+                "; and {} more (the report lists them)",
+                rules.len() - shown.len()
+            )
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// The printer of `format`. `pack_dir` locates rule files for SARIF.

@@ -20,13 +20,21 @@ pub fn conform(args: &[&str]) -> Run {
 }
 
 pub fn conform_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_conform"))
+    conform_logging(dir, args, None)
+}
+
+/// `conform` in `dir` with `CONFORM_LOG` set to `log` (`None`: unset, warnings only).
+pub fn conform_logging(dir: &Path, args: &[&str], log: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conform"));
+    command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env_remove("CONFORM_LOG")
-        .output()
-        .expect("run conform");
+        .env_remove("CONFORM_LOG");
+    if let Some(log) = log {
+        command.env("CONFORM_LOG", log);
+    }
+    let out = command.output().expect("run conform");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

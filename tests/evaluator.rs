@@ -38,18 +38,7 @@ fn an_unknown_evaluator_is_refused() {
 
 /// `conform` with `CONFORM_LOG=info`, from the repository root.
 fn logged(args: &[&str]) -> common::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .env("CONFORM_LOG", "info")
-        .output()
-        .expect("run conform");
-    common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::conform_logging(&common::root(), args, Some("info"))
 }
 
 /// Every command that assesses uses the evaluator `--evaluator` names (the log says which),

@@ -11,22 +11,33 @@ use conform_engine::printer::{
     SarifPrinter, TextPrinter,
 };
 
-use crate::cli::{AssessArgs, FailOn, ReportFormat};
+use crate::cli::{AssessArgs, FailOn, ReportArgs, ReportFormat};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::exit::Exit;
 
 pub fn run(args: &AssessArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     let inputs = super::load_inputs(&args.inputs, config)?;
-    let assessment = inputs.assess()?;
     let pack_dir = super::pack_dir(args.inputs.pack.pack.as_deref(), config);
-    let printer = printer(args.report.format, &inputs.pack, &pack_dir);
+    report(inputs, &args.report, &pack_dir, out)
+}
+
+/// Assesses loaded inputs and prints the report: the part of `assess` that `run` shares.
+pub fn report(
+    inputs: super::Inputs,
+    args: &ReportArgs,
+    pack_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
+    let assessment = inputs.assess()?;
+    let printer = printer(args.format, &inputs.pack, pack_dir);
     print(printer.as_ref(), &assessment, out)?;
-    let exit = exit_for(&assessment, args.report.fail_on.map(severity));
-    if exit == Exit::EvidenceMissing {
+    let threshold = args.fail_on.map(severity);
+    let exit = exit_for(&assessment, threshold);
+    if let (Exit::EvidenceMissing, Some(t)) = (exit, threshold) {
         eprintln!(
             "assess: evidence missing — {}",
-            missing_evidence_reason(&assessment, args.report.fail_on.map(severity))
+            missing_evidence_reason(&assessment, t)
         );
     }
     // The process ends right after this command: freeing a large snapshot and assessment
@@ -72,8 +83,7 @@ fn unassessed(assessment: &Assessment, threshold: Severity) -> impl Iterator<Ite
 }
 
 /// Why [`exit_for`] gave exit 4: how many rules, and the first few with their reasons.
-pub fn missing_evidence_reason(assessment: &Assessment, threshold: Option<Severity>) -> String {
-    let t = threshold.unwrap_or(Severity::Observation);
+pub fn missing_evidence_reason(assessment: &Assessment, t: Severity) -> String {
     let rules: Vec<&RuleResult> = unassessed(assessment, t).collect();
     let shown: Vec<String> = rules
         .iter()

@@ -37,10 +37,9 @@ pub fn run(args: &CollectArgs, config: &Config, out: &mut dyn Write) -> Result<E
     Ok(Exit::Success)
 }
 
-/// Collects the selected sources into a new snapshot (see [`run`]).
-pub fn collect(args: &CollectArgs, config: &Config) -> Result<CollectReport, CliError> {
-    let dir = args
-        .out
+/// The directory of snapshots to collect into: `--out`, else the configured evidence.
+pub fn out_dir(args: &CollectArgs, config: &Config) -> Result<PathBuf, CliError> {
+    args.out
         .clone()
         .or_else(|| config.evidence.clone())
         .ok_or_else(|| {
@@ -48,7 +47,12 @@ pub fn collect(args: &CollectArgs, config: &Config) -> Result<CollectReport, Cli
                 "no evidence directory: pass `--out DIR` or set `assessment.evidence` in conform.toml"
                     .into(),
             )
-        })?;
+        })
+}
+
+/// Collects the selected sources into a new snapshot (see [`run`]).
+pub fn collect(args: &CollectArgs, config: &Config) -> Result<CollectReport, CliError> {
+    let dir = out_dir(args, config)?;
     let plan = conform_connectors::plan(&config.sources, &config.base_dir, &args.sources)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let opts = CollectOptions {

@@ -121,6 +121,11 @@ pub fn check_inputs(
 /// Loads the inputs of an assessment, checking the cheap things (arguments, configuration,
 /// pack) before reading the evidence.
 pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inputs, CliError> {
+    load_evidence(check_inputs(args, config)?)
+}
+
+/// Reads the snapshot of checked inputs: the second half of [`load_inputs`].
+pub fn load_evidence(checked: CheckedInputs) -> Result<Inputs, CliError> {
     use conform_engine::time::parse_rfc3339;
     let CheckedInputs {
         pack,
@@ -128,7 +133,7 @@ pub fn load_inputs(args: &crate::cli::InputArgs, config: &Config) -> Result<Inpu
         at: requested_at,
         evidence,
         evaluator,
-    } = check_inputs(args, config)?;
+    } = checked;
     let snapshot_dir = conform_engine::fs::resolve_snapshot_dir(&evidence)
         .map_err(|e| CliError::Input(chain(&e)))?;
     let snapshot =

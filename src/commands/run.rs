@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::cli::{AssessArgs, InputArgs, PackArgs, ReportArgs};
+use crate::cli::{InputArgs, PackArgs, ReportArgs};
 use crate::commands::collect::CollectArgs;
 use crate::config::Config;
 use crate::error::CliError;
@@ -22,24 +22,17 @@ pub struct RunArgs {
 
 pub fn run(args: &RunArgs, config: &Config, out: &mut dyn Write) -> Result<Exit, CliError> {
     // The cheap checks first: a bad `--at`, pack or parameter is reported before any source
-    // is collected (without a directory to collect into, collecting reports that itself).
-    if let Some(dir) = args.collect.out.clone().or_else(|| config.evidence.clone()) {
-        super::check_inputs(
-            &InputArgs {
-                evidence: Some(dir),
-                pack: args.pack.clone(),
-            },
-            config,
-        )?;
-    }
-    let report = super::collect::collect(&args.collect, config)?;
-    super::collect::print_summary(&report, &mut std::io::stderr())?;
-    let assess = AssessArgs {
-        inputs: InputArgs {
-            evidence: Some(report.dir.clone()),
+    // is collected, and the pack is loaded once.
+    let mut checked = super::check_inputs(
+        &InputArgs {
+            evidence: Some(super::collect::out_dir(&args.collect, config)?),
             pack: args.pack.clone(),
         },
-        report: args.report,
-    };
-    super::assess::run(&assess, config, out)
+        config,
+    )?;
+    let report = super::collect::collect(&args.collect, config)?;
+    super::collect::print_summary(&report, &mut std::io::stderr())?;
+    checked.evidence = report.dir;
+    let pack_dir = super::pack_dir(args.pack.pack.as_deref(), config);
+    super::assess::report(super::load_evidence(checked)?, &args.report, &pack_dir, out)
 }

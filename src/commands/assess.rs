@@ -59,8 +59,9 @@ pub fn severity(f: FailOn) -> Severity {
 }
 
 /// With a `threshold` (`--fail-on`): exit 1 when an open finding is at or above it; else exit
-/// 4 when a rule at or above it could not be assessed (its evidence is missing or incomplete),
-/// because missing evidence is never a pass; else 0. Without one: 0.
+/// 4 when a rule at or above it came to no conclusion (not assessed: its evidence is missing or
+/// incomplete; or indeterminate: a fact it reads is), because neither is a pass; else 0.
+/// Without one: 0.
 pub fn exit_for(assessment: &Assessment, threshold: Option<Severity>) -> Exit {
     let Some(t) = threshold else {
         return Exit::Success;
@@ -74,12 +75,13 @@ pub fn exit_for(assessment: &Assessment, threshold: Option<Severity>) -> Exit {
     }
 }
 
-/// The rules at or above `threshold` that could not be assessed.
+/// The rules at or above `threshold` that came to no conclusion. (An indeterminate rule with
+/// findings has already made the exit 1; one without is indeterminate through a fact, on no
+/// entity of its type.)
 fn unassessed(assessment: &Assessment, threshold: Severity) -> impl Iterator<Item = &RuleResult> {
-    assessment
-        .rules
-        .iter()
-        .filter(move |r| r.severity >= threshold && r.status == Status::NotAssessed)
+    assessment.rules.iter().filter(move |r| {
+        r.severity >= threshold && matches!(r.status, Status::NotAssessed | Status::Indeterminate)
+    })
 }
 
 /// Why [`exit_for`] gave exit 4: how many rules, and the first few with their reasons.

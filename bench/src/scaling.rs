@@ -66,11 +66,7 @@ pub fn run(
     let stage = prepare_entities_with(pack, &snapshot, EvaluatorKind::Compiled)
         .map_err(|e| e.to_string())?;
     let prepared = prepare_facts(pack, &snapshot, stage, at, params).map_err(|e| e.to_string())?;
-    let view = SnapshotView {
-        entities: &snapshot.entities,
-        by_type: &prepared.entities.store.by_type,
-        ids: &prepared.entities.store.ids,
-    };
+    let view = prepared.entities.store.view(&snapshot.entities);
     let ctx = &prepared.rules_context;
     let mut out = String::new();
     let _ = writeln!(

@@ -15,7 +15,7 @@ pub use status::{RequirementResult, RuleResult, StandardSummary, Status};
 use crate::evaluate::attributes::{self, AttributeCoverage, ReadEvidence};
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::evaluate::entities::{self, EntityStore};
-use crate::evaluate::evaluator::{compile_all, Backend, EvaluatorKind, SnapshotView, Verdicts};
+use crate::evaluate::evaluator::{compile_all, Backend, EvaluatorKind, Verdicts};
 use crate::evaluate::facts::{self, FactResult, FactState};
 use crate::finding::{
     finding_id, EntityRef, EvidenceRef, Finding, FindingKind, FindingStatus, RuleRef, Severity,
@@ -241,11 +241,7 @@ fn backend<'a>(
             uids: &store.uids,
         },
         EvaluatorKind::Compiled => Backend::Compiled {
-            view: SnapshotView {
-                entities: &snapshot.entities,
-                by_type: &store.by_type,
-                ids: &store.ids,
-            },
+            view: store.view(&snapshot.entities),
             compiled: &store.compiled,
         },
     }
@@ -284,9 +280,7 @@ pub fn prepare_facts(
     attributes.apply_to_facts(
         &pack.facts,
         &mut fact_results,
-        &snapshot.entities,
-        &store.by_type,
-        &store.ids,
+        &store.view(&snapshot.entities),
     );
     let facts_record = record(fact_results.iter().filter_map(|f| {
         matches!(f.state, FactState::Computed)
@@ -563,7 +557,7 @@ impl<'a> RunContext<'a> {
         // the findings are sorted afterwards and the tallies are sums: the order changes nothing
         let in_memory_order = entities::in_memory_order(&self.snapshot.entities, entity_indices);
         let evaluator = self.backend.evaluator(&policies, ti, context);
-        let view = (&self.snapshot.entities[..], &self.store.by_type[..]);
+        let view = self.store.view(&self.snapshot.entities);
         // Each chunk of entities is evaluated and turned into findings on its own core; the
         // chunks' outcomes are then joined in the order visited.
         // small types split too, so that both cores share them
@@ -583,9 +577,11 @@ impl<'a> RunContext<'a> {
                         },
                     };
                     lacks.clear();
-                    lacks.extend(reads.iter().map(|r| {
-                        r.unsupplied_on(self.attributes, view.0, view.1, &self.store.ids, ei)
-                    }));
+                    lacks.extend(
+                        reads
+                            .iter()
+                            .map(|r| r.unsupplied_on(self.attributes, &view, ei)),
+                    );
                     for (ri, lacking) in lacks.iter().enumerate() {
                         if *lacking && !matches!(skips[ri], Some(Skip::NotAssessed(_))) {
                             out.unsupplied[ri] += 1;

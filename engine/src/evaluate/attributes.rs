@@ -23,7 +23,7 @@ use cedar_policy::Policy;
 
 use super::coverage::Coverage;
 use super::facts::{FactResult, FactState};
-use super::id_search::IdSearch;
+use super::native::SnapshotView;
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::FactDef;
 use crate::snapshot::{attributes_carried, Manifest, SourceStatus, Unreadable};
@@ -277,9 +277,7 @@ impl AttributeCoverage {
         &self,
         facts: &[FactDef],
         results: &mut [FactResult],
-        entities: &[EvidenceEntity],
-        by_type: &[Vec<usize>],
-        ids: &IdSearch,
+        view: &SnapshotView,
     ) {
         for r in results.iter_mut() {
             if matches!(r.state, FactState::NoEvidence(_)) {
@@ -290,9 +288,9 @@ impl AttributeCoverage {
             };
             let reads = self.fact_reads(def);
             let reason = reads.no_evidence_reason().or_else(|| {
-                let unsupplied = by_type[def.type_index]
+                let unsupplied = view.by_type[def.type_index]
                     .iter()
-                    .filter(|&&ei| reads.unsupplied_on(self, entities, by_type, ids, ei))
+                    .filter(|&&ei| reads.unsupplied_on(self, view, ei))
                     .count();
                 reads.incomplete_reason(unsupplied, def.type_index)
             });
@@ -390,14 +388,8 @@ impl ReadEvidence {
 
     /// Whether entity `ei` (or an entity it refers to along a chain read) comes from a source
     /// that does not supply an attribute read: its result would be missing evidence.
-    pub fn unsupplied_on(
-        &self,
-        cov: &AttributeCoverage,
-        entities: &[EvidenceEntity],
-        by_type: &[Vec<usize>],
-        ids: &IdSearch,
-        ei: usize,
-    ) -> bool {
+    pub fn unsupplied_on(&self, cov: &AttributeCoverage, view: &SnapshotView, ei: usize) -> bool {
+        let entities = view.entities;
         self.chains.iter().any(|chain| {
             let mut cur = ei;
             for (hop, &(ti, ai)) in chain.iter().enumerate() {
@@ -417,7 +409,7 @@ impl ReadEvidence {
                 if !cov.sourced(*next_ti) {
                     return true;
                 }
-                match ids.find(entities, *next_ti, &by_type[*next_ti], id) {
+                match view.find(*next_ti, id) {
                     Some(i) => cur = i,
                     None => return false,
                 }

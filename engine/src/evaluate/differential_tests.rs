@@ -17,7 +17,6 @@ use super::compiled::compile;
 use super::entities::{build, type_names};
 use super::evaluator::{
     CedarEvaluator, CompiledEvaluator, EntityEvaluator, EvaluatorKind, PolicyEvaluator,
-    SnapshotView,
 };
 use crate::model::{AttrOrigin, AttrType, AttrValue, EvidenceEntity, Provenance, ENTITY_TYPES};
 use crate::pack::{FactKind, PolicyPack};
@@ -352,11 +351,7 @@ fn compiled_verdicts_and_errors_equal_cedars() {
         let evidence = entities(&mut rng, 24);
         let (store, problems) = build(&evidence, &names);
         assert!(problems.is_empty(), "{problems:?}");
-        let view = SnapshotView {
-            entities: &evidence,
-            by_type: &store.by_type,
-            ids: &store.ids,
-        };
+        let view = store.view(&evidence);
         let ctx = context(&mut rng, &pack, round % 2 == 0);
         let other_ctx = context(&mut rng, &pack, true);
         for (ti, set) in &sets {
@@ -413,11 +408,7 @@ fn resources_of_other_types_and_unknown_entities_agree() {
     let mut rng = Rng(42);
     let evidence = entities(&mut rng, 10);
     let (store, _) = build(&evidence, &names);
-    let view = SnapshotView {
-        entities: &evidence,
-        by_type: &store.by_type,
-        ids: &store.ids,
-    };
+    let view = store.view(&evidence);
     let ctx = context(&mut rng, &pack, true);
     for (ti, set) in policy_sets(&pack) {
         let cedar = CedarEvaluator::new(&set, &store.entities).unwrap();

@@ -9,6 +9,7 @@ use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, Restri
 use rayon::slice::ParallelSliceMut;
 
 use super::id_search::IdSearch;
+use super::native::SnapshotView;
 use crate::model::{AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::snapshot::Unreadable;
 
@@ -30,12 +31,17 @@ impl EntityStore {
     /// (type, id)) of the entity of type `ti` with id `id`, through the type's id table
     /// ([`IdSearch`], built the first time the type is searched).
     pub fn find(&self, snapshot_entities: &[EvidenceEntity], ti: usize, id: &str) -> Option<usize> {
-        super::native::SnapshotView {
+        self.view(snapshot_entities).find(ti, id)
+    }
+
+    /// `snapshot_entities` (the entities the store was built from) as the compiled evaluator
+    /// and the coverage checks read them, through this store's lists and id tables.
+    pub fn view<'a>(&'a self, snapshot_entities: &'a [EvidenceEntity]) -> SnapshotView<'a> {
+        SnapshotView {
             entities: snapshot_entities,
             by_type: &self.by_type,
             ids: &self.ids,
         }
-        .find(ti, id)
     }
 }
 

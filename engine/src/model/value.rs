@@ -1,7 +1,6 @@
 //! Entities of the model as read from (and written to) a snapshot's `entities/*.jsonl`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -153,27 +152,11 @@ impl AttrMap {
         }
     }
 
-    pub fn remove(&mut self, idx: &usize) -> Option<AttrValue> {
-        let Some(Ok(p)) = self.position(*idx) else {
-            return None;
-        };
-        self.present &= !(1u128 << idx);
-        Some(self.values.remove(p))
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
     /// Where the values lie in memory: entities visited in this order read their attributes
     /// from memory in the order they were allocated (the order their lines were read), not
     /// in the order of their ids, and so mostly from cache.
     pub fn address(&self) -> usize {
         self.values.as_ptr() as usize
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
     }
 
     /// (index, value) pairs in index order.
@@ -182,14 +165,6 @@ impl AttrMap {
             indices: self.present,
             values: self.values.iter(),
         }
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = usize> + '_ {
-        self.iter().map(|(k, _)| k)
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &AttrValue> + '_ {
-        self.values.iter()
     }
 }
 
@@ -252,12 +227,6 @@ impl FromIterator<(usize, AttrValue)> for AttrMap {
         items.sort_by_key(|(k, _)| *k); // stable: of equal keys the last given comes first
         items.dedup_by_key(|(k, _)| *k);
         Self::from_distinct(&mut items, 0)
-    }
-}
-
-impl From<BTreeMap<usize, AttrValue>> for AttrMap {
-    fn from(m: BTreeMap<usize, AttrValue>) -> Self {
-        m.into_iter().collect()
     }
 }
 
@@ -619,6 +588,7 @@ impl EvidenceEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     const HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -719,8 +689,6 @@ mod tests {
         let big = AttrValue::Long(-1);
         assert_eq!(m.insert(MAX_ATTRS, big.clone()), Some(big));
         assert_eq!(m.get(&MAX_ATTRS), None);
-        assert_eq!(m.remove(&64), b.remove(&64));
-        assert_eq!(m.remove(&64), None);
         for k in 0..310 {
             assert_eq!(m.get(&k), b.get(&k), "{k}");
             assert_eq!(m.contains_key(&k), b.contains_key(&k));
@@ -728,8 +696,6 @@ mod tests {
         assert!(m.iter().eq(b.iter().map(|(k, v)| (*k, v))));
         let collected: AttrMap = b.clone().into_iter().collect();
         assert_eq!(collected, m);
-        assert_eq!(AttrMap::from(b.clone()), m);
-        assert_eq!(m.len(), b.len());
     }
 
     #[test]

@@ -180,8 +180,8 @@ pub fn run(
         .iter()
         .map(|f| {
             (
-                f.rule.id.clone(),
-                f.entity.entity_type.clone(),
+                f.rule.id.to_string(),
+                f.entity.entity_type.to_string(),
                 f.entity.id.clone(),
                 f.kind == FindingKind::Indeterminate,
             )

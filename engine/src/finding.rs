@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use arcstr::ArcStr;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -64,15 +67,17 @@ pub enum FindingStatus {
     Waived,
 }
 
-/// The rule a finding comes from.
+/// The rule a finding comes from. Its texts are shared by every finding of the rule
+/// ([`ArcStr`]: one reference count, no copy), as are the other texts below that are the same
+/// for many findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleRef {
-    pub id: String,
-    pub title: String,
-    pub pack: String,
-    pub version: String,
-    pub digest: String,
-    pub file: String,
+    pub id: ArcStr,
+    pub title: ArcStr,
+    pub pack: ArcStr,
+    pub version: ArcStr,
+    pub digest: ArcStr,
+    pub file: ArcStr,
     pub line: usize,
 }
 
@@ -80,7 +85,7 @@ pub struct RuleRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntityRef {
     #[serde(rename = "type")]
-    pub entity_type: String,
+    pub entity_type: ArcStr,
     pub id: String,
     pub name: String,
 }
@@ -88,10 +93,10 @@ pub struct EntityRef {
 /// Where the entity's evidence came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRef {
-    pub source: String,
+    pub source: ArcStr,
     pub record_id: String,
     pub record_sha256: String,
-    pub snapshot: String,
+    pub snapshot: ArcStr,
     pub collected_at: String,
 }
 
@@ -103,17 +108,24 @@ pub struct Finding {
     pub severity: Severity,
     pub status: FindingStatus,
     pub rule: RuleRef,
-    pub requirements: Vec<String>,
+    pub requirements: Arc<[ArcStr]>,
     pub entity: EntityRef,
     pub evidence: EvidenceRef,
     /// The values at the attribute paths the rule's condition reads, as evaluated.
-    pub values: BTreeMap<String, serde_json::Value>,
+    pub values: BTreeMap<ArcStr, serde_json::Value>,
     /// Cedar's error, for an indeterminate finding.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
     pub message: String,
-    pub remediation: String,
-    pub assessed_at: String,
+    pub remediation: ArcStr,
+    pub assessed_at: ArcStr,
+}
+
+impl Finding {
+    /// Whether the finding's rule tests the requirement `id`.
+    pub fn tests_requirement(&self, id: &str) -> bool {
+        self.requirements.iter().any(|r| r == id)
+    }
 }
 
 /// The stable id of the finding of `rule_id` on an entity: the same across assessments, so

@@ -240,7 +240,7 @@ fn text<'a>(e: &'a EvidenceEntity, attr: &str) -> Option<&'a str> {
 
 fn entity_ref(e: &EvidenceEntity) -> EntityRef {
     EntityRef {
-        entity_type: e.type_name().to_string(),
+        entity_type: e.type_name().into(),
         id: e.id.clone(),
         name: e.name.clone(),
     }
@@ -546,7 +546,8 @@ pub fn gate_on(
     // attribute it reads that no source supplies, or supplies for only some of them) is
     // evidence missing for the decision, never a pass — unless it cannot apply to them
     // whatever the missing attributes hold ([`could_apply`]). Entities only read through a
-    // reference (role `Referenced`) are not what is deployed.
+    // reference (role `Referenced`) are not what is deployed. (A gated rule cannot be
+    // indeterminate without findings: that needs a fact, and gated rules read none.)
     let judged: Vec<usize> = picked
         .iter()
         .enumerate()

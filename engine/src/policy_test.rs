@@ -183,7 +183,7 @@ fn run_case(pack: &PolicyPack, case: &CaseToml) -> Result<(), String> {
         let mut v: Vec<String> = assessment
             .findings
             .iter()
-            .filter(|f| f.kind == kind && case.rules.contains(&f.rule.id))
+            .filter(|f| f.kind == kind && case.rules.iter().any(|r| *r == f.rule.id))
             .map(|f| format!("{}:{}", f.entity.entity_type, f.entity.id))
             .collect();
         v.sort();
@@ -219,7 +219,7 @@ fn run_case(pack: &PolicyPack, case: &CaseToml) -> Result<(), String> {
         let errors: Vec<String> = assessment
             .findings
             .iter()
-            .filter(|f| case.rules.contains(&f.rule.id))
+            .filter(|f| case.rules.iter().any(|r| *r == f.rule.id))
             .filter_map(|f| f.error.as_ref().map(|e| format!("{}: {e}", f.entity.id)))
             .collect();
         if !errors.is_empty() {

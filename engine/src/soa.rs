@@ -78,7 +78,7 @@ pub fn statement(
             let open_findings = assessment
                 .findings
                 .iter()
-                .filter(|f| f.kind == FindingKind::Nonconformity && f.requirements.contains(&r.id))
+                .filter(|f| f.kind == FindingKind::Nonconformity && f.tests_requirement(&r.id))
                 .count();
             SoaRow {
                 title: r.title.clone(),

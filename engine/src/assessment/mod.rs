@@ -5,6 +5,9 @@ mod status;
 mod values;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arcstr::ArcStr;
 
 use cedar_policy::{Context, RestrictedExpression};
 use rayon::prelude::*;
@@ -352,7 +355,6 @@ pub fn assess_prepared(
         rules_context,
     } = prepared;
     let ctx = RunContext {
-        pack,
         snapshot,
         store: &store,
         backend: backend(evaluator, &store, snapshot),
@@ -360,9 +362,15 @@ pub fn assess_prepared(
         params,
         facts: &fact_results,
         attributes: &attributes,
-        assessed_at: format_rfc3339(at),
+        texts: SharedTexts {
+            pack: pack.name.as_str().into(),
+            version: pack.version.to_string().into(),
+            digest: pack.digest.as_str().into(),
+            snapshot: snapshot.manifest.snapshot_id.as_str().into(),
+            assessed_at: format_rfc3339(at).into(),
+        },
     };
-    let mut findings = Vec::new();
+    let mut found: Vec<Vec<Finding>> = Vec::new();
     let mut rule_results = Vec::new();
     for (ti, _) in ENTITY_TYPES.iter().enumerate() {
         let rules: Vec<&Rule> = pack.rules.iter().filter(|r| r.type_index == ti).collect();
@@ -370,10 +378,16 @@ pub fn assess_prepared(
             continue;
         }
         let (f, r) = ctx.run_type(ti, &rules, &rules_context, &coverage[ti]);
-        findings.extend(f);
+        found.extend(f);
         rule_results.extend(r);
     }
-    findings.sort_by(|a, b| {
+    // moved once, into a vector of the right size
+    let mut findings = Vec::with_capacity(found.iter().map(Vec::len).sum());
+    for f in found {
+        findings.extend(f);
+    }
+    // (rule, type, id) is unique to a finding: an unstable sort gives one order
+    findings.par_sort_unstable_by(|a, b| {
         (&a.rule.id, &a.entity.entity_type, &a.entity.id).cmp(&(
             &b.rule.id,
             &b.entity.entity_type,
@@ -396,7 +410,7 @@ pub fn assess_prepared(
     unreadable.sort_by(|a, b| (&a.file, a.line, &a.error).cmp(&(&b.file, b.line, &b.error)));
     Ok(Assessment {
         format: FORMAT,
-        assessed_at: ctx.assessed_at.clone(),
+        assessed_at: ctx.texts.assessed_at.to_string(),
         organization: snapshot.manifest.organization.clone(),
         snapshot: SnapshotRef {
             id: snapshot.manifest.snapshot_id.clone(),
@@ -462,7 +476,6 @@ pub fn assess_prepared(
 
 /// Everything one type's rules pass needs.
 struct RunContext<'a> {
-    pack: &'a PolicyPack,
     snapshot: &'a EvidenceSnapshot,
     store: &'a EntityStore,
     backend: Backend<'a>,
@@ -470,7 +483,7 @@ struct RunContext<'a> {
     params: &'a BTreeMap<String, ParamValue>,
     facts: &'a [FactResult],
     attributes: &'a AttributeCoverage,
-    assessed_at: String,
+    texts: SharedTexts,
 }
 
 /// At most this many entities of one type are evaluated and reported as one unit of parallel
@@ -541,7 +554,7 @@ impl<'a> RunContext<'a> {
         rules: &[&Rule],
         context: &'a Context,
         coverage: &Coverage,
-    ) -> (Vec<Finding>, Vec<RuleResult>) {
+    ) -> (Vec<Vec<Finding>>, Vec<RuleResult>) {
         let reads: Vec<ReadEvidence> = rules
             .iter()
             .map(|r| self.attributes.reads(ti, &r.reads))
@@ -552,6 +565,10 @@ impl<'a> RunContext<'a> {
             .map(|(r, reads)| self.skip_reason(r, reads, coverage))
             .collect();
         let active: Vec<usize> = (0..rules.len()).filter(|i| skips[*i].is_none()).collect();
+        let texts: Vec<RuleTexts> = rules
+            .iter()
+            .map(|r| RuleTexts::new(r, &self.texts))
+            .collect();
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
         // the findings are sorted afterwards and the tallies are sums: the order changes nothing
@@ -593,30 +610,30 @@ impl<'a> RunContext<'a> {
                         }
                         if v.satisfied.binary_search(&ai).is_ok() {
                             out.tallies[ri].0 += 1;
-                            out.findings.push(self.finding(rules[ri], ei, None));
+                            out.findings.push(self.finding(&texts[ri], ei, None));
                         } else if let Some((_, err)) = v.errors.iter().find(|(i, _)| *i == ai) {
                             out.tallies[ri].1 += 1;
                             out.findings
-                                .push(self.finding(rules[ri], ei, Some(err.clone())));
+                                .push(self.finding(&texts[ri], ei, Some(err.clone())));
                         }
                     }
                     for (ri, skip) in skips.iter().enumerate() {
                         if let (Some(Skip::Indeterminate(reason)), false) = (skip, lacks[ri]) {
                             out.tallies[ri].1 += 1;
                             out.findings
-                                .push(self.finding(rules[ri], ei, Some(reason.clone())));
+                                .push(self.finding(&texts[ri], ei, Some(reason.clone())));
                         }
                     }
                 }
                 out
             })
             .collect();
-        let mut findings = Vec::with_capacity(chunks.iter().map(|c| c.findings.len()).sum());
+        let mut findings = Vec::with_capacity(chunks.len());
         let mut tallies = vec![(0usize, 0usize); rules.len()];
         // entities not assessed per rule: their source does not supply an attribute it reads
         let mut unsupplied = vec![0usize; rules.len()];
         for chunk in chunks {
-            findings.extend(chunk.findings);
+            findings.push(chunk.findings);
             for ri in 0..rules.len() {
                 tallies[ri].0 += chunk.tallies[ri].0;
                 tallies[ri].1 += chunk.tallies[ri].1;
@@ -659,50 +676,92 @@ impl<'a> RunContext<'a> {
         (findings, results)
     }
 
-    fn finding(&self, rule: &Rule, ei: usize, error: Option<String>) -> Finding {
+    fn finding(&self, rule: &RuleTexts, ei: usize, error: Option<String>) -> Finding {
         let e = &self.snapshot.entities[ei];
-        let values = values::read(rule, e, self);
+        let values = values::read(&rule.reads, e, self);
         let kind = if error.is_some() {
             FindingKind::Indeterminate
         } else {
             FindingKind::Nonconformity
         };
         let message = match &error {
-            Some(err) => format!("could not evaluate \"{}\": {err}", rule.title),
-            None => values::summary(&rule.title, &values),
+            Some(err) => format!("could not evaluate \"{}\": {err}", rule.rule.title),
+            None => values::summary(&rule.rule.title, &values),
         };
         Finding {
-            id: finding_id(&rule.id, e.type_name(), &e.id),
+            id: finding_id(&rule.rule.id, e.type_name(), &e.id),
             kind,
             severity: rule.severity,
             status: FindingStatus::Open,
-            rule: RuleRef {
-                id: rule.id.clone(),
-                title: rule.title.clone(),
-                pack: self.pack.name.clone(),
-                version: self.pack.version.to_string(),
-                digest: self.pack.digest.clone(),
-                file: rule.file.clone(),
-                line: rule.line,
-            },
+            rule: rule.rule.clone(),
             requirements: rule.requirements.clone(),
             entity: EntityRef {
-                entity_type: e.type_name().to_string(),
+                entity_type: rule.entity_type.clone(),
                 id: e.id.clone(),
                 name: e.name.clone(),
             },
             evidence: EvidenceRef {
-                source: e.provenance.source.to_string(),
+                source: e.provenance.source.shared(),
                 record_id: e.provenance.record_id.clone(),
                 record_sha256: e.provenance.record_sha256.to_hex(),
-                snapshot: self.snapshot.manifest.snapshot_id.clone(),
+                snapshot: self.texts.snapshot.clone(),
                 collected_at: format_rfc3339(e.provenance.collected_at),
             },
             values,
             error,
             message,
             remediation: rule.remediation.clone(),
-            assessed_at: self.assessed_at.clone(),
+            assessed_at: self.texts.assessed_at.clone(),
+        }
+    }
+}
+
+/// The texts every finding of an assessment shares.
+struct SharedTexts {
+    pack: ArcStr,
+    version: ArcStr,
+    digest: ArcStr,
+    snapshot: ArcStr,
+    assessed_at: ArcStr,
+}
+
+/// The texts every finding of one rule shares, made once per assessment: a finding holds
+/// references to them, not copies.
+struct RuleTexts {
+    rule: RuleRef,
+    severity: Severity,
+    requirements: Arc<[ArcStr]>,
+    entity_type: ArcStr,
+    remediation: ArcStr,
+    /// The attribute paths the rule reads: the keys of its findings' `values`.
+    reads: Vec<ArcStr>,
+}
+
+impl RuleTexts {
+    fn new(rule: &Rule, shared: &SharedTexts) -> Self {
+        Self {
+            rule: RuleRef {
+                id: rule.id.as_str().into(),
+                title: rule.title.as_str().into(),
+                pack: shared.pack.clone(),
+                version: shared.version.clone(),
+                digest: shared.digest.clone(),
+                file: rule.file.as_str().into(),
+                line: rule.line,
+            },
+            severity: rule.severity,
+            requirements: rule
+                .requirements
+                .iter()
+                .map(|r| ArcStr::from(r.as_str()))
+                .collect(),
+            entity_type: ENTITY_TYPES[rule.type_index].name.into(),
+            remediation: rule.remediation.as_str().into(),
+            reads: rule
+                .reads
+                .iter()
+                .map(|r| ArcStr::from(r.as_str()))
+                .collect(),
         }
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use arcstr::ArcStr;
 use serde_json::Value;
 
 use super::RunContext;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
-use crate::pack::Rule;
 use crate::time::format_rfc3339;
 
 fn attr_json(v: &AttrValue) -> Value {
@@ -47,11 +47,11 @@ fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Val
 
 /// The values at every path the rule reads.
 pub(super) fn read(
-    rule: &Rule,
+    reads: &[ArcStr],
     e: &EvidenceEntity,
     ctx: &RunContext<'_>,
-) -> BTreeMap<String, Value> {
-    rule.reads
+) -> BTreeMap<ArcStr, Value> {
+    reads
         .iter()
         .map(|path| {
             let parts: Vec<&str> = path.split('.').collect();
@@ -75,7 +75,7 @@ pub(super) fn read(
 }
 
 /// One line: the rule's title and the resource and fact values it read.
-pub(super) fn summary(title: &str, values: &BTreeMap<String, Value>) -> String {
+pub(super) fn summary(title: &str, values: &BTreeMap<ArcStr, Value>) -> String {
     let shown: Vec<String> = values
         .iter()
         .filter_map(|(k, v)| {

@@ -1,7 +1,6 @@
 //! Entities of the model as read from (and written to) a snapshot's `entities/*.jsonl`.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -233,7 +232,14 @@ impl FromIterator<(usize, AttrValue)> for AttrMap {
 /// The name of the source an entity was read from, shared by the entities read from it (one
 /// allocation per source and reading task instead of one per entity). Reads as a `str`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SourceName(Arc<str>);
+pub struct SourceName(arcstr::ArcStr);
+
+impl SourceName {
+    /// The name, shared (findings hold it without a copy).
+    pub fn shared(&self) -> arcstr::ArcStr {
+        self.0.clone()
+    }
+}
 
 impl std::ops::Deref for SourceName {
     type Target = str;
@@ -262,13 +268,13 @@ impl std::fmt::Display for SourceName {
 
 impl From<&str> for SourceName {
     fn from(s: &str) -> Self {
-        Self(Arc::from(s))
+        Self(arcstr::ArcStr::from(s))
     }
 }
 
 impl From<String> for SourceName {
     fn from(s: String) -> Self {
-        Self(Arc::from(s))
+        Self(arcstr::ArcStr::from(s))
     }
 }
 

@@ -45,16 +45,16 @@ impl Printer for CsvPrinter {
                 text(&f.kind),
                 f.severity.as_str().to_string(),
                 text(&f.status),
-                f.rule.id.clone(),
+                f.rule.id.to_string(),
                 f.requirements.join(" "),
-                f.entity.entity_type.clone(),
+                f.entity.entity_type.to_string(),
                 f.entity.id.clone(),
                 f.entity.name.clone(),
-                f.evidence.source.clone(),
+                f.evidence.source.to_string(),
                 f.evidence.record_id.clone(),
                 f.evidence.record_sha256.clone(),
                 f.message.clone(),
-                f.remediation.clone(),
+                f.remediation.to_string(),
             ];
             w.write_record(row.iter().map(|c| spreadsheet_safe(c)))?;
         }

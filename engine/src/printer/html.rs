@@ -149,7 +149,7 @@ fn requirements(a: &Assessment, out: &mut dyn Write) -> std::io::Result<()> {
             let n = a
                 .findings
                 .iter()
-                .filter(|f| f.requirements.contains(&r.id))
+                .filter(|f| f.tests_requirement(&r.id))
                 .count();
             let class = if r.group {
                 "group".to_string()

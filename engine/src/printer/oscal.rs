@@ -182,7 +182,7 @@ impl Printer for OscalPrinter {
             let mine: Vec<&Finding> = a
                 .findings
                 .iter()
-                .filter(|f| f.requirements.contains(&req.id))
+                .filter(|f| f.tests_requirement(&req.id))
                 .collect();
             let ncs: Vec<&&Finding> = mine
                 .iter()

@@ -96,7 +96,7 @@ impl Printer for TextPrinter {
 
         let mut by_req: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in &a.findings {
-            for r in &f.requirements {
+            for r in f.requirements.iter() {
                 by_req.entry(r.as_str()).or_default().push(f);
             }
         }

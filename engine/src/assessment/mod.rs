@@ -676,7 +676,7 @@ impl<'a> RunContext<'a> {
         (findings, results)
     }
 
-    fn finding(&self, rule: &RuleTexts, ei: usize, error: Option<String>) -> Finding {
+    fn finding(&self, rule: &RuleTexts<'_>, ei: usize, error: Option<String>) -> Finding {
         let e = &self.snapshot.entities[ei];
         let values = values::read(&rule.reads, e, self);
         let kind = if error.is_some() {
@@ -727,18 +727,19 @@ struct SharedTexts {
 
 /// The texts every finding of one rule shares, made once per assessment: a finding holds
 /// references to them, not copies.
-struct RuleTexts {
+struct RuleTexts<'a> {
     rule: RuleRef,
     severity: Severity,
     requirements: Arc<[ArcStr]>,
     entity_type: ArcStr,
     remediation: ArcStr,
-    /// The attribute paths the rule reads: the keys of its findings' `values`.
-    reads: Vec<ArcStr>,
+    /// The attribute paths the rule reads (the keys of its findings' `values`), each with its
+    /// parts.
+    reads: Vec<(ArcStr, Vec<&'a str>)>,
 }
 
-impl RuleTexts {
-    fn new(rule: &Rule, shared: &SharedTexts) -> Self {
+impl<'a> RuleTexts<'a> {
+    fn new(rule: &'a Rule, shared: &SharedTexts) -> Self {
         Self {
             rule: RuleRef {
                 id: rule.id.as_str().into(),
@@ -760,7 +761,7 @@ impl RuleTexts {
             reads: rule
                 .reads
                 .iter()
-                .map(|r| ArcStr::from(r.as_str()))
+                .map(|r| (ArcStr::from(r.as_str()), r.split('.').collect()))
                 .collect(),
         }
     }

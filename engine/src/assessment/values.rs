@@ -45,16 +45,16 @@ fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Val
     }
 }
 
-/// The values at every path the rule reads.
+/// The values at every path the rule reads: `reads` holds each path and its parts
+/// (`resource.owner.status` and `["resource", "owner", "status"]`).
 pub(super) fn read(
-    reads: &[ArcStr],
+    reads: &[(ArcStr, Vec<&str>)],
     e: &EvidenceEntity,
     ctx: &RunContext<'_>,
 ) -> BTreeMap<ArcStr, Value> {
     reads
         .iter()
-        .map(|path| {
-            let parts: Vec<&str> = path.split('.').collect();
+        .map(|(path, parts)| {
             let value = match parts.as_slice() {
                 ["resource", rest @ ..] => resource_path(rest, e, ctx),
                 ["context", "now"] => Value::String(format_rfc3339(ctx.at)),
@@ -76,24 +76,32 @@ pub(super) fn read(
 
 /// One line: the rule's title and the resource and fact values it read.
 pub(super) fn summary(title: &str, values: &BTreeMap<ArcStr, Value>) -> String {
-    let shown: Vec<String> = values
-        .iter()
-        .filter_map(|(k, v)| {
-            let key = k
-                .strip_prefix("resource.")
-                .or_else(|| k.strip_prefix("context.facts."))?;
-            let v = match v {
-                Value::Null => "absent".to_string(),
-                Value::String(s) => s.clone(),
-                Value::Array(items) if items.is_empty() => "none".to_string(),
-                other => other.to_string(),
-            };
-            Some(format!("{key}={v}"))
-        })
-        .collect();
-    if shown.is_empty() {
-        format!("not met: {title}")
-    } else {
-        format!("not met: {title} ({})", shown.join(", "))
+    use std::fmt::Write;
+    let mut out = format!("not met: {title}");
+    let mut first = true;
+    for (k, v) in values {
+        let Some(key) = k
+            .strip_prefix("resource.")
+            .or_else(|| k.strip_prefix("context.facts."))
+        else {
+            continue;
+        };
+        out.push_str(if first { " (" } else { ", " });
+        first = false;
+        out.push_str(key);
+        out.push('=');
+        match v {
+            Value::Null => out.push_str("absent"),
+            Value::String(s) => out.push_str(s),
+            Value::Array(items) if items.is_empty() => out.push_str("none"),
+            // writing to a String cannot fail
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
     }
+    if !first {
+        out.push(')');
+    }
+    out
 }

@@ -701,10 +701,10 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
     // per target type: the position in its list of the first entity with each id and how many
     // have it (a hash lookup instead of a binary search that compares strings behind pointers
     // at every step; the entities with an id are then known without reading their ids again)
-    let first: Vec<HashMap<&str, (usize, usize)>> = targets
+    let first: Vec<HashMap<&str, (usize, usize), foldhash::fast::RandomState>> = targets
         .par_iter()
         .map(|list| {
-            let mut first: HashMap<&str, (usize, usize)> = HashMap::with_capacity(list.len());
+            let mut first = HashMap::with_capacity_and_hasher(list.len(), Default::default());
             for (pos, &i) in list.iter().enumerate().rev() {
                 first
                     .entry(entities[i].id.as_str())

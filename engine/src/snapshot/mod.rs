@@ -18,11 +18,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::value::{parse_entity_line, EntityLineError, SourceName, StrSet};
-use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::value::{parse_entity_line, EntityLineError, SourceName};
+use crate::model::{AttrOrigin, EvidenceEntity, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
 pub mod index;
+mod inverse;
+
+pub(crate) use inverse::{fill_inverse_attributes, inverse_declarations};
 
 /// The format this build writes: `conform-snapshot/1` plus the optional `index`.
 pub const FORMAT: &str = "conform-snapshot/2";
@@ -653,133 +656,6 @@ pub(crate) fn unreadable_line(
         source: source.to_string(),
         error: err.to_string(),
     }
-}
-
-/// The model's inverse attributes: (referrer type, `via` attr index) -> (target type, inverse
-/// attr index), by type index; a later declaration for the same reference wins.
-pub(crate) fn inverse_declarations() -> Vec<((usize, usize), (usize, usize))> {
-    let mut wanted: Vec<((usize, usize), (usize, usize))> = Vec::new();
-    for (ti, t) in ENTITY_TYPES.iter().enumerate() {
-        for (ai, a) in t.attrs.iter().enumerate() {
-            if let AttrOrigin::Inverse { of_type, via } = a.origin {
-                let of = ENTITY_TYPES.iter().position(|d| d.name == of_type);
-                let via_ai =
-                    of.and_then(|o| ENTITY_TYPES[o].attrs.iter().position(|d| d.name == via));
-                if let (Some(o), Some(v)) = (of, via_ai) {
-                    // a later declaration for the same reference wins, as it always has
-                    wanted.retain(|(k, _)| *k != (o, v));
-                    wanted.push(((o, v), (ti, ai)));
-                }
-            }
-        }
-    }
-    wanted
-}
-
-/// Fills the model's inverse attributes (e.g. `Asset.backup_jobs`) from the references that
-/// point the other way, so that they can never disagree with them. `entities` need not be
-/// sorted; every entity of a type with inverse attributes gets them (empty when nothing
-/// refers to it).
-pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
-    let wanted = inverse_declarations();
-    if wanted.is_empty() {
-        return;
-    }
-    // entities of each target type, by id
-    let mut targets: Vec<Vec<usize>> = vec![Vec::new(); ENTITY_TYPES.len()];
-    for (i, e) in entities.iter().enumerate() {
-        if wanted.iter().any(|(_, (t, _))| *t == e.type_index) {
-            targets[e.type_index].push(i);
-        }
-    }
-    {
-        let entities = &*entities;
-        for list in &mut targets {
-            list.par_sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
-        }
-    }
-    // per target type: the position in its list of the first entity with each id and how many
-    // have it (a hash lookup instead of a binary search that compares strings behind pointers
-    // at every step; the entities with an id are then known without reading their ids again)
-    let first: Vec<HashMap<&str, (usize, usize), foldhash::fast::RandomState>> = targets
-        .par_iter()
-        .map(|list| {
-            let mut first = HashMap::with_capacity_and_hasher(list.len(), Default::default());
-            for (pos, &i) in list.iter().enumerate().rev() {
-                first
-                    .entry(entities[i].id.as_str())
-                    .and_modify(|(from, n)| {
-                        *from = pos;
-                        *n += 1;
-                    })
-                    .or_insert((pos, 1));
-            }
-            first
-        })
-        .collect();
-    // (target entity index, inverse attr index, referrer id), found on all cores
-    let targets = &targets;
-    let first = &first;
-    let wanted = &wanted;
-    let shared = &*entities;
-    let mut found: Vec<(usize, usize, &str)> = shared
-        .par_iter()
-        .flat_map_iter(|e| {
-            let mut out = Vec::new();
-            for ((of, via), (tt, inv)) in wanted {
-                if e.type_index != *of {
-                    continue;
-                }
-                let ids: &[Box<str>] = match e.attrs.get(via) {
-                    Some(AttrValue::Ref(id)) => std::slice::from_ref(id),
-                    Some(AttrValue::RefSet(ids)) => ids,
-                    _ => continue,
-                };
-                let list = &targets[*tt];
-                for id in ids {
-                    let Some(&(from, n)) = first[*tt].get(&**id) else {
-                        continue;
-                    };
-                    for &i in list.iter().skip(from).take(n) {
-                        out.push((i, *inv, e.id.as_str()));
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    found.par_sort_unstable();
-    found.dedup();
-    // per (target entity, inverse attr index): the referrers' ids, sorted (by target entity)
-    let filled: Vec<(usize, usize, StrSet)> = found
-        .par_chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
-        .map(|group| {
-            let ids = group.iter().map(|(_, _, id)| Box::from(*id)).collect();
-            (group[0].0, group[0].1, ids)
-        })
-        .collect();
-    drop(found);
-    // moved to their entities: (inverse attr index, ids) per entity index
-    let mut by_entity: Vec<Vec<(usize, StrSet)>> = Vec::new();
-    by_entity.resize_with(entities.len(), Vec::new);
-    for (i, ai, ids) in filled {
-        by_entity[i].push((ai, ids));
-    }
-    entities
-        .par_iter_mut()
-        .zip(by_entity.into_par_iter())
-        .for_each(|(e, mut mine)| {
-            for (ai, a) in e.def().attrs.iter().enumerate() {
-                if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                    let ids = mine
-                        .iter_mut()
-                        .find(|(fai, _)| *fai == ai)
-                        .map(|(_, ids)| std::mem::take(ids))
-                        .unwrap_or_default();
-                    e.attrs.insert(ai, AttrValue::RefSet(ids));
-                }
-            }
-        });
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::fs::{load_snapshot, SnapshotWriter, SourceMeta};
 use crate::model::value::{EntityLine, RecordRef};
+use crate::model::AttrValue;
 
 fn line(ty: &str, id: &str, attrs: serde_json::Value) -> EntityLine {
     EntityLine {

@@ -112,13 +112,69 @@ pub struct Finding {
     pub entity: EntityRef,
     pub evidence: EvidenceRef,
     /// The values at the attribute paths the rule's condition reads, as evaluated.
-    pub values: BTreeMap<ArcStr, serde_json::Value>,
+    pub values: ReadValues,
     /// Cedar's error, for an indeterminate finding.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
     pub message: String,
     pub remediation: ArcStr,
     pub assessed_at: ArcStr,
+}
+
+/// The values a finding's rule read, by attribute path, in path order: a map in JSON, held
+/// as one exact-size slice (a finding reads a handful; a `BTreeMap` node takes ~900 bytes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadValues(Box<[(ArcStr, serde_json::Value)]>);
+
+impl ReadValues {
+    /// The values of `pairs`; of pairs with the same path, the last one.
+    pub fn new(mut pairs: Vec<(ArcStr, serde_json::Value)>) -> Self {
+        pairs.reverse();
+        // stable: of equal paths the last given comes first and is kept
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|later, first| later.0 == first.0);
+        Self(pairs.into_boxed_slice())
+    }
+
+    pub fn get(&self, path: &str) -> Option<&serde_json::Value> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// (path, value) pairs in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&ArcStr, &serde_json::Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl std::ops::Index<&str> for ReadValues {
+    type Output = serde_json::Value;
+    fn index(&self, path: &str) -> &serde_json::Value {
+        self.get(path).unwrap_or(&serde_json::Value::Null)
+    }
+}
+
+impl Serialize for ReadValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<ArcStr, serde_json::Value>::deserialize(d)?;
+        Ok(Self(map.into_iter().collect()))
+    }
 }
 
 impl Finding {

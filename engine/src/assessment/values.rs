@@ -1,12 +1,11 @@
 //! The values a rule's condition read on one entity, for findings: the evidence an auditor
 //! needs to see why the rule fired.
 
-use std::collections::BTreeMap;
-
 use arcstr::ArcStr;
 use serde_json::Value;
 
 use super::RunContext;
+use crate::finding::ReadValues;
 use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
 use crate::time::format_rfc3339;
 
@@ -51,35 +50,37 @@ pub(super) fn read(
     reads: &[(ArcStr, Vec<&str>)],
     e: &EvidenceEntity,
     ctx: &RunContext<'_>,
-) -> BTreeMap<ArcStr, Value> {
-    reads
-        .iter()
-        .map(|(path, parts)| {
-            let value = match parts.as_slice() {
-                ["resource", rest @ ..] => resource_path(rest, e, ctx),
-                ["context", "now"] => Value::String(format_rfc3339(ctx.at)),
-                ["context", "params", name, ..] => {
-                    ctx.params.get(*name).map_or(Value::Null, |p| p.to_json())
-                }
-                ["context", "facts", name, ..] => ctx
-                    .facts
-                    .iter()
-                    .find(|f| f.name == *name)
-                    .and_then(|f| f.value)
-                    .map_or(Value::Null, |v| v.to_json()),
-                _ => Value::Null,
-            };
-            (path.clone(), value)
-        })
-        .collect()
+) -> ReadValues {
+    ReadValues::new(
+        reads
+            .iter()
+            .map(|(path, parts)| {
+                let value = match parts.as_slice() {
+                    ["resource", rest @ ..] => resource_path(rest, e, ctx),
+                    ["context", "now"] => Value::String(format_rfc3339(ctx.at)),
+                    ["context", "params", name, ..] => {
+                        ctx.params.get(*name).map_or(Value::Null, |p| p.to_json())
+                    }
+                    ["context", "facts", name, ..] => ctx
+                        .facts
+                        .iter()
+                        .find(|f| f.name == *name)
+                        .and_then(|f| f.value)
+                        .map_or(Value::Null, |v| v.to_json()),
+                    _ => Value::Null,
+                };
+                (path.clone(), value)
+            })
+            .collect(),
+    )
 }
 
 /// One line: the rule's title and the resource and fact values it read.
-pub(super) fn summary(title: &str, values: &BTreeMap<ArcStr, Value>) -> String {
+pub(super) fn summary(title: &str, values: &ReadValues) -> String {
     use std::fmt::Write;
     let mut out = format!("not met: {title}");
     let mut first = true;
-    for (k, v) in values {
+    for (k, v) in values.iter() {
         let Some(key) = k
             .strip_prefix("resource.")
             .or_else(|| k.strip_prefix("context.facts."))
@@ -92,7 +93,7 @@ pub(super) fn summary(title: &str, values: &BTreeMap<ArcStr, Value>) -> String {
         out.push('=');
         match v {
             Value::Null => out.push_str("absent"),
-            Value::String(s) => out.push_str(s),
+            Value::String(s) => out.push_str(s.as_str()),
             Value::Array(items) if items.is_empty() => out.push_str("none"),
             // writing to a String cannot fail
             other => {

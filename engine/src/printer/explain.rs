@@ -81,7 +81,7 @@ pub fn explanation_text(
     }
     writeln!(out)?;
     writeln!(out, "Values read")?;
-    for (k, v) in &f.values {
+    for (k, v) in f.values.iter() {
         writeln!(out, "  {k} = {v}")?;
     }
     if let Some(err) = &f.error {

@@ -617,13 +617,13 @@ pub fn attributes_carried(
 /// moving whole entities through a merge sort.
 fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) {
     let mut keys: Vec<(usize, &str, usize)> = entities
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, e)| (e.type_index, e.id.as_str(), i))
         .collect();
     keys.par_sort_unstable();
     // position k receives the entity now at perm[k]
-    let mut perm: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    let mut perm: Vec<usize> = keys.into_par_iter().map(|(_, _, i)| i).collect();
     for start in 0..perm.len() {
         let mut j = start;
         loop {

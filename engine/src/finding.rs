@@ -157,6 +157,7 @@ impl ReadValues {
     }
 }
 
+/// The value at `path`; `null` for a path the rule did not read (as for an absent attribute).
 impl std::ops::Index<&str> for ReadValues {
     type Output = serde_json::Value;
     fn index(&self, path: &str) -> &serde_json::Value {
@@ -199,7 +200,32 @@ pub fn finding_id(rule_id: &str, entity_type: &str, entity_id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn read_values_are_a_json_map_in_path_order_the_last_value_of_a_path_kept() {
+        let v = ReadValues::new(vec![
+            ("resource.status".into(), json!("active")),
+            ("context.now".into(), json!("2026-11-25T00:00:00Z")),
+            ("resource.status".into(), json!("disabled")),
+        ]);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v["resource.status"], json!("disabled"));
+        assert_eq!(v.get("resource.owner"), None);
+        assert_eq!(v["resource.owner"], serde_json::Value::Null);
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            text,
+            r#"{"context.now":"2026-11-25T00:00:00Z","resource.status":"disabled"}"#
+        );
+        let back: ReadValues = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+        assert!(ReadValues::default().is_empty());
+        assert_eq!(serde_json::to_string(&ReadValues::default()).unwrap(), "{}");
+    }
 
     #[test]
     fn finding_ids_are_stable_and_distinct() {

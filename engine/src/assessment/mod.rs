@@ -386,8 +386,9 @@ pub fn assess_prepared(
     for f in found {
         findings.extend(f);
     }
-    // (rule, type, id) is unique to a finding: an unstable sort gives one order
-    findings.par_sort_unstable_by(|a, b| {
+    // stable: a snapshot built without `build_model` (a policy test case) may hold an id
+    // twice, and its findings then keep the order the entities have
+    findings.par_sort_by(|a, b| {
         (&a.rule.id, &a.entity.entity_type, &a.entity.id).cmp(&(
             &b.rule.id,
             &b.entity.entity_type,

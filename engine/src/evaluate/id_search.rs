@@ -19,8 +19,9 @@ pub struct IdKeys {
     slots: Vec<(u32, u32)>,
     /// Keys drawn at random for each table: ids come from the sources, and a hash whose keys
     /// are known would let a source choose ids that all land in one run of slots. (foldhash,
-    /// not the standard library's SipHash: the same per-table random seed at a fraction of
-    /// the cost per id.)
+    /// not the standard library's SipHash: a per-table random seed at a fraction of the cost
+    /// per id; foldhash claims only minimal resistance to such flooding, and a flood would
+    /// cost time, never a wrong result.)
     hasher: RandomState,
 }
 

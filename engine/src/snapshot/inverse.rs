@@ -159,4 +159,4 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
 type Filled = (usize, usize, StrSet);
 
 /// Entities per unit of parallel work when deriving inverse attributes.
-const FILL_CHUNK: usize = 1 << 14;
+pub(super) const FILL_CHUNK: usize = 1 << 14;

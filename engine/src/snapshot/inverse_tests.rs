@@ -121,3 +121,55 @@ fn inverse_attributes_match_their_definition_on_unsorted_input() {
     assert_eq!(a1.attr("backup_jobs"), Some(&set(&["j1", "j2"])));
     assert_eq!(a1.attr("services"), Some(&set(&["s0", "s1"])));
 }
+
+/// More entities than one unit of parallel work ([`super::inverse::FILL_CHUNK`]), so that the
+/// derived sets are moved to their entities across several chunks, in sorted and unsorted
+/// order, with targets that no one refers to and references to entities not in the evidence.
+#[test]
+fn inverse_attributes_match_their_definition_across_many_chunks() {
+    let r = |id: String| AttrValue::Ref(id.into());
+    let n = 3 * super::inverse::FILL_CHUNK + 123;
+    let mut entities: Vec<EvidenceEntity> = (0..n)
+        .map(|i| match i % 5 {
+            0 => entity("Asset", &format!("a{i}"), &[]),
+            1 => entity(
+                "BackupJob",
+                &format!("j{i}"),
+                &[("asset", r(format!("a{}", i * 7 % n / 5 * 5)))],
+            ),
+            2 => entity(
+                "BackupRun",
+                &format!("r{i}"),
+                &[("job", r(format!("j{}", i / 5 * 5 + 1)))],
+            ),
+            3 => entity("Identity", &format!("u{i}"), &[]),
+            _ => entity(
+                "Credential",
+                &format!("c{i}"),
+                &[("identity", r(format!("u{}", i + 10_000_000)))],
+            ),
+        })
+        .collect();
+    for sorted in [false, true] {
+        if sorted {
+            super::sort_by_type_and_id(&mut entities);
+        }
+        let mut got = entities.clone();
+        let mut expected = entities.clone();
+        reference(&mut expected);
+        fill_inverse_attributes(&mut got);
+        assert_eq!(got, expected, "sorted: {sorted}");
+        let runs = got
+            .iter()
+            .filter_map(|e| match e.attr("runs") {
+                Some(AttrValue::RefSet(ids)) => Some(ids.len()),
+                _ => None,
+            })
+            .sum::<usize>();
+        assert_eq!(
+            runs,
+            n / 5 + usize::from(n % 5 > 2),
+            "every run is some job's"
+        );
+    }
+}

@@ -2,9 +2,9 @@
 //! every step of a binary search over the ids.
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use foldhash::fast::RandomState;
-use std::sync::OnceLock;
 
 use crate::model::EvidenceEntity;
 

@@ -6,7 +6,7 @@ mod config;
 mod error;
 mod exit;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -29,10 +29,13 @@ fn main() -> ExitCode {
         )
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .init();
+    // Standard output is line-buffered: a JSON or SARIF document of a large assessment (a
+    // million lines at 1M entities) would be a write system call per line. Commands write
+    // their whole output at the end anyway, so it is buffered here and flushed once.
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let result =
-        config::Config::load(cli.config.as_deref()).and_then(|config| match &cli.command {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = config::Config::load(cli.config.as_deref())
+        .and_then(|config| match &cli.command {
             Command::Assess(args) => commands::assess::run(args, &config, &mut out),
             Command::Collect(args) => commands::collect::run(args, &config, &mut out),
             Command::Run(args) => commands::run::run(args, &config, &mut out),
@@ -42,6 +45,11 @@ fn main() -> ExitCode {
             Command::Gate(args) => commands::gate::run(args, &config, &mut out),
             Command::Keygen(args) => commands::keygen::run(args, &mut out),
             Command::Verify(args) => commands::verify::run(args, &mut out),
+        })
+        .and_then(|code| {
+            out.flush()
+                .map(|()| code)
+                .map_err(|e| error::CliError::Input(format!("cannot write output: {e}")))
         });
     match result {
         Ok(code) => code.into(),

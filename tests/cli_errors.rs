@@ -174,3 +174,31 @@ fn missing_evidence_under_fail_on_exits_4() {
     assert_eq!(run.stdout, plain.stdout, "the report is the same");
     insta::assert_snapshot!("missing_evidence_under_fail_on", run.stderr);
 }
+
+/// Standard output that cannot be written (a full disk): the output is buffered, so a short
+/// report fails when it is flushed at the end and a long one while it is written; both are an
+/// input/output error (exit 2) with the system's reason, never a silent success.
+#[test]
+fn output_that_cannot_be_written() {
+    let root = common::root();
+    for format in ["text", "json"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+            .args(["--config", "fixtures/demo/conform.toml", "assess"])
+            .args(["--format", format])
+            .current_dir(&root)
+            .env("NO_COLOR", "1")
+            .env_remove("CONFORM_LOG")
+            .stdout(full)
+            .output()
+            .expect("run conform");
+        assert_eq!(out.status.code(), Some(2), "--format {format}");
+        insta::assert_snapshot!(
+            format!("output_not_writable_{format}"),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod gate;
 pub mod model;
 pub mod pack;
 pub mod pack_diff;
+mod permute;
 pub mod policy_test;
 pub mod printer;
 pub mod requirement_coverage;

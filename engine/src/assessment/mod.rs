@@ -386,15 +386,7 @@ pub fn assess_prepared(
     for f in found {
         findings.extend(f);
     }
-    // stable: a snapshot built without `build_model` (a policy test case) may hold an id
-    // twice, and its findings then keep the order the entities have
-    findings.par_sort_by(|a, b| {
-        (&a.rule.id, &a.entity.entity_type, &a.entity.id).cmp(&(
-            &b.rule.id,
-            &b.entity.entity_type,
-            &b.entity.id,
-        ))
-    });
+    sort_findings(&mut findings);
     rule_results.sort_by(|a, b| a.id.cmp(&b.id));
     let requirements = status::requirement_results(&pack.catalogs, &pack.rules, &rule_results);
     let standards = status::standard_summaries(&pack.catalogs, &requirements);
@@ -715,6 +707,28 @@ impl<'a> RunContext<'a> {
             assessed_at: self.texts.assessed_at.clone(),
         }
     }
+}
+
+/// Sorts findings by (rule, entity type, entity id), stably: a snapshot built without
+/// `build_model` (a policy test case) may hold an id twice, and its findings then keep the
+/// order the entities have. The indices are sorted (the position breaks ties), then each
+/// finding is moved once: a merge sort of the findings themselves moved tens of thousands of
+/// ~330-byte values a dozen times over (70 ms at 1M entities).
+fn sort_findings(findings: &mut [Finding]) {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    {
+        let findings: &[Finding] = findings;
+        order.par_sort_unstable_by(|&a, &b| {
+            let (x, y) = (&findings[a], &findings[b]);
+            (&x.rule.id, &x.entity.entity_type, &x.entity.id, a).cmp(&(
+                &y.rule.id,
+                &y.entity.entity_type,
+                &y.entity.id,
+                b,
+            ))
+        });
+    }
+    crate::permute::apply_permutation(findings, order);
 }
 
 /// The texts every finding of an assessment shares.

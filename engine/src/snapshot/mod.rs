@@ -623,19 +623,8 @@ fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) {
         .collect();
     keys.par_sort_unstable();
     // position k receives the entity now at perm[k]
-    let mut perm: Vec<usize> = keys.into_par_iter().map(|(_, _, i)| i).collect();
-    for start in 0..perm.len() {
-        let mut j = start;
-        loop {
-            let k = perm[j];
-            perm[j] = j;
-            if k == start {
-                break;
-            }
-            entities.swap(j, k);
-            j = k;
-        }
-    }
+    let perm: Vec<usize> = keys.into_par_iter().map(|(_, _, i)| i).collect();
+    crate::permute::apply_permutation(entities, perm);
 }
 
 pub(crate) fn unreadable_line(

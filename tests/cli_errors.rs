@@ -188,7 +188,8 @@ fn output_that_cannot_be_written() {
             .expect("/dev/full");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
             .args(["--config", "fixtures/demo/conform.toml", "assess"])
-            .args(["--format", format])
+            // the committed snapshot: a clean checkout has not collected the demo yet
+            .args(["--evidence", "fixtures/demo/snapshot", "--format", format])
             .current_dir(&root)
             .env("NO_COLOR", "1")
             .env_remove("CONFORM_LOG")

@@ -22,6 +22,12 @@ impl CliError {
     pub fn input(e: impl std::fmt::Display) -> Self {
         CliError::Input(e.to_string())
     }
+
+    /// Standard output (or the writer standing for it) could not be written: an input/output
+    /// error, with the system's reason.
+    pub fn output(e: std::io::Error) -> Self {
+        CliError::Input(format!("cannot write output: {e}"))
+    }
 }
 
 /// The full chain of an error's sources, as ": "-joined text.

@@ -46,11 +46,7 @@ fn main() -> ExitCode {
             Command::Keygen(args) => commands::keygen::run(args, &mut out),
             Command::Verify(args) => commands::verify::run(args, &mut out),
         })
-        .and_then(|code| {
-            out.flush()
-                .map(|()| code)
-                .map_err(|e| error::CliError::Input(format!("cannot write output: {e}")))
-        });
+        .and_then(|code| out.flush().map(|()| code).map_err(error::CliError::output));
     match result {
         Ok(code) => code.into(),
         Err(e) => {

@@ -186,13 +186,17 @@ fn output_that_cannot_be_written() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
-            .args(["--config", "fixtures/demo/conform.toml", "assess"])
-            // the committed snapshot: a clean checkout has not collected the demo yet
-            .args(["--evidence", "fixtures/demo/snapshot", "--format", format])
-            .current_dir(&root)
-            .env("NO_COLOR", "1")
-            .env_remove("CONFORM_LOG")
+        // the committed snapshot: a clean checkout has not collected the demo yet
+        let args = [
+            "--config",
+            "fixtures/demo/conform.toml",
+            "assess",
+            "--evidence",
+            "fixtures/demo/snapshot",
+            "--format",
+            format,
+        ];
+        let out = common::command(&root, &args)
             .stdout(full)
             .output()
             .expect("run conform");

@@ -23,14 +23,21 @@ pub fn conform_in(dir: &Path, args: &[&str]) -> Run {
     conform_logging(dir, args, None)
 }
 
-/// `conform` in `dir` with `CONFORM_LOG` set to `log` (`None`: unset, warnings only).
-pub fn conform_logging(dir: &Path, args: &[&str], log: Option<&str>) -> Run {
+/// The `conform` command as a user runs it in `dir`: no colour, `CONFORM_LOG` unset
+/// (warnings only). Tests that need more (another standard output) set it on the command.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_conform"));
     command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("CONFORM_LOG");
+    command
+}
+
+/// `conform` in `dir` with `CONFORM_LOG` set to `log` (`None`: unset, warnings only).
+pub fn conform_logging(dir: &Path, args: &[&str], log: Option<&str>) -> Run {
+    let mut command = command(dir, args);
     if let Some(log) = log {
         command.env("CONFORM_LOG", log);
     }

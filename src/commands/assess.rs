@@ -137,9 +137,7 @@ pub fn print(
     assessment: &Assessment,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    printer
-        .print(assessment, out)
-        .map_err(|e| CliError::Input(format!("cannot write output: {e}")))
+    printer.print(assessment, out).map_err(CliError::output)
 }
 
 /// `path` as SARIF consumers resolve it: relative to the working directory (the repository

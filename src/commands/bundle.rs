@@ -84,6 +84,6 @@ pub fn run(args: &BundleArgs, config: &Config, out: &mut dyn Write) -> Result<Ex
         args.out.display(),
         assessment.findings.len()
     )
-    .map_err(|e| CliError::Input(format!("cannot write output: {e}")))?;
+    .map_err(CliError::output)?;
     Ok(Exit::Success)
 }

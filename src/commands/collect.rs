@@ -65,9 +65,8 @@ pub fn collect(args: &CollectArgs, config: &Config) -> Result<CollectReport, Cli
 
 /// Where the snapshot went and how each source fared.
 pub fn print_summary(report: &CollectReport, out: &mut dyn Write) -> Result<(), CliError> {
-    let io = |e: std::io::Error| CliError::Input(format!("cannot write output: {e}"));
-    writeln!(out, "snapshot {}", report.dir.display()).map_err(io)?;
-    writeln!(out, "id       {}", report.manifest.snapshot_id).map_err(io)?;
+    writeln!(out, "snapshot {}", report.dir.display()).map_err(CliError::output)?;
+    writeln!(out, "id       {}", report.manifest.snapshot_id).map_err(CliError::output)?;
     let width = report
         .sources
         .iter()
@@ -80,7 +79,7 @@ pub fn print_summary(report: &CollectReport, out: &mut dyn Write) -> Result<(), 
         "\n{:width$}  {:10}  {:7}  {:>8}  {:>8}",
         "source", "kind", "status", "records", "entities"
     )
-    .map_err(io)?;
+    .map_err(CliError::output)?;
     for s in &report.sources {
         let status = format!("{:?}", s.status).to_lowercase();
         writeln!(
@@ -88,9 +87,9 @@ pub fn print_summary(report: &CollectReport, out: &mut dyn Write) -> Result<(), 
             "{:width$}  {:10}  {:7}  {:>8}  {:>8}",
             s.name, s.kind, status, s.records, s.entities
         )
-        .map_err(io)?;
+        .map_err(CliError::output)?;
         if let Some(e) = &s.error {
-            writeln!(out, "{:width$}  {e}", "").map_err(io)?;
+            writeln!(out, "{:width$}  {e}", "").map_err(CliError::output)?;
         }
     }
     Ok(())

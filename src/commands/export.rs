@@ -69,7 +69,7 @@ pub fn emit(
             write(&mut buf).map_err(|e| CliError::Input(format!("cannot render: {e}")))?;
             write_file(path, &buf)
         }
-        None => write(out).map_err(|e| CliError::Input(format!("cannot write output: {e}"))),
+        None => write(out).map_err(CliError::output),
     }
 }
 

@@ -229,7 +229,7 @@ pub fn run(args: &GateArgs, config: &Config, out: &mut dyn Write) -> Result<Exit
             GateFormat::Junit => JunitPrinter.print(&g.assessment, out),
         }
     };
-    write(out).map_err(|e| CliError::Input(format!("cannot write output: {e}")))?;
+    write(out).map_err(CliError::output)?;
     if exit != Exit::Success && args.format != GateFormat::Text {
         eprintln!("gate: NO-GO — {reason}");
     }

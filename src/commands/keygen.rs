@@ -79,6 +79,6 @@ pub fn run(args: &KeygenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         public.display(),
         keys::key_hex(&key.verifying_key())
     )
-    .map_err(|e| CliError::Input(format!("cannot write output: {e}")))?;
+    .map_err(CliError::output)?;
     Ok(Exit::Success)
 }

@@ -70,7 +70,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
             v.identical.join(", ")
         )
     };
-    w(out).map_err(|e| CliError::Input(format!("cannot write output: {e}")))?;
+    w(out).map_err(CliError::output)?;
     if v.signature == SignatureCheck::Unsigned {
         eprintln!("warning: the bundle is not signed: its hashes prove nothing about who made it");
     }

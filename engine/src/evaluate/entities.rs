@@ -50,6 +50,7 @@ impl EntityStore {
 /// lines were read: a pass that visits every entity of a type and whose result does not
 /// depend on the order (sums, sorted findings) reads them mostly from cache in this order,
 /// where the id order would make each entity's first read a cache and TLB miss.
+///
 /// Each address is read once, in `list`'s order (the entities' order in memory, so mostly
 /// from cache), then the (address, index) pairs are sorted: a sort that read the address of
 /// an entity at every comparison would pay a cache miss each time.

@@ -307,7 +307,7 @@ mod indexed {
         let mut services = vec!["no-such-service".to_string()];
         let mut changes = vec![None, Some("NO-SUCH-CHANGE".to_string())];
         let text = |e: &conform_engine::model::EvidenceEntity, a: &str| match e.attr(a) {
-            Some(conform_engine::model::AttrValue::String(k)) => Some(k.to_string()),
+            Some(conform_engine::model::value::AttrRef::String(k)) => Some(k.to_string()),
             _ => None,
         };
         let mut kinds_seen = Vec::new();

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use conform_engine::fs::{load_snapshot, open_indexed, IndexReads, OpenedSnapshot};
 use conform_engine::gate::{gate, gate_on, Gate, GateRequest};
-use conform_engine::model::AttrValue;
+use conform_engine::model::value::AttrRef;
 use conform_engine::pack::{ParamValue, PolicyPack};
 use conform_engine::time::parse_rfc3339;
 
@@ -39,7 +39,7 @@ fn min(v: &[f64]) -> f64 {
 /// The Service with the most components (first by id on a tie) and its first change record.
 fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option<GateRequest> {
     let text = |e: &conform_engine::model::EvidenceEntity, a: &str| match e.attr(a) {
-        Some(AttrValue::String(s)) => Some(s.clone()),
+        Some(AttrRef::String(s)) => Some(s.to_string()),
         _ => None,
     };
     let mut best: Option<(usize, &str)> = None;
@@ -49,7 +49,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
         .filter(|e| e.type_name() == "Service")
     {
         let n = match e.attr("components") {
-            Some(AttrValue::RefSet(c)) => c.len(),
+            Some(AttrRef::RefSet(c)) => c.len(),
             _ => 0,
         };
         if best.is_none_or(|(m, _)| n > m) {
@@ -61,7 +61,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
         .entities
         .iter()
         .filter(|e| e.type_name() == "Ticket" && text(e, "kind").as_deref() == Some("change"))
-        .find(|e| matches!(e.attr("service"), Some(AttrValue::Ref(s)) if **s == *service))
+        .find(|e| matches!(e.attr("service"), Some(AttrRef::Ref(s)) if s == service))
         .map(|e| e.id.clone());
     Some(GateRequest {
         service: service.to_string(),

@@ -18,7 +18,8 @@ use crate::assessment::{assess_with, prepare, AssessError, Assessment, Prepared,
 use crate::evaluate::coverage::{coverage, Coverage};
 use crate::evaluate::evaluator::EvaluatorKind;
 use crate::finding::EntityRef;
-use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::value::AttrRef;
+use crate::model::{entity_type_index, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::pack::{ParamType, ParamValue, PolicyPack, Rule};
 use crate::snapshot::index::IndexError;
 use crate::snapshot::{EvidenceSnapshot, Manifest, Unreadable};
@@ -223,17 +224,13 @@ impl GateEvidence for LoadedEvidence<'_> {
     }
 }
 
-fn ref_ids(v: Option<&AttrValue>) -> Vec<&str> {
-    match v {
-        Some(AttrValue::Ref(id)) => vec![&**id],
-        Some(AttrValue::RefSet(ids)) => ids.iter().map(|id| &**id).collect(),
-        _ => Vec::new(),
-    }
+fn ref_ids(v: Option<AttrRef<'_>>) -> Vec<&str> {
+    v.map(|v| v.ref_ids().collect()).unwrap_or_default()
 }
 
 fn text<'a>(e: &'a EvidenceEntity, attr: &str) -> Option<&'a str> {
     match e.attr(attr) {
-        Some(AttrValue::String(s)) => Some(s),
+        Some(AttrRef::String(s)) => Some(s),
         _ => None,
     }
 }
@@ -436,7 +433,7 @@ pub fn gate_on(
     for t in candidates {
         let e = ev.get(t);
         let incident = text(e, "kind").is_some_and(|k| INCIDENT_KINDS.contains(&k))
-            && matches!(e.attr("major"), Some(AttrValue::Bool(true)))
+            && matches!(e.attr("major"), Some(AttrRef::Bool(true)))
             && !text(e, "status").is_some_and(|s| CLOSED_STATES.contains(&s));
         if incident {
             add(&mut picked, t, Role::Incident);

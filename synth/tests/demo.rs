@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use conform_engine::fs::load_snapshot;
-use conform_engine::model::{AttrOrigin, AttrType, AttrValue, EvidenceEntity};
+use conform_engine::model::value::AttrRef;
+use conform_engine::model::{AttrOrigin, AttrType, EvidenceEntity};
 use conform_engine::snapshot::EvidenceSnapshot;
 use conform_synth::{write_demo, write_org, Expect, Plant};
 
@@ -45,22 +46,22 @@ impl<'a> Index<'a> {
 }
 
 fn b(e: &EvidenceEntity, a: &str) -> bool {
-    matches!(e.attr(a), Some(AttrValue::Bool(true)))
+    matches!(e.attr(a), Some(AttrRef::Bool(true)))
 }
 
 fn s<'a>(e: &'a EvidenceEntity, a: &str) -> Option<&'a str> {
-    e.attr(a).and_then(AttrValue::as_str)
+    e.attr(a).and_then(|v| v.as_str())
 }
 
 fn t(e: &EvidenceEntity, a: &str) -> Option<i64> {
     match e.attr(a) {
-        Some(AttrValue::Time(v)) => Some(*v),
+        Some(AttrRef::Time(v)) => Some(v),
         _ => None,
     }
 }
 
-fn set<'a>(e: &'a EvidenceEntity, a: &str) -> &'a [Box<str>] {
-    e.attr(a).and_then(AttrValue::as_set).unwrap_or_default()
+fn set_len(e: &EvidenceEntity, a: &str) -> usize {
+    e.attr(a).and_then(|v| v.as_set()).map_or(0, |v| v.len())
 }
 
 fn of<'a>(snap: &'a EvidenceSnapshot, ty: &str) -> impl Iterator<Item = &'a EvidenceEntity> {
@@ -131,7 +132,7 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
         if prod && live && t(e, "end_of_life_at").is_some_and(|x| x < NOW) {
             fire("cmdb.end-of-life-in-production", &e.id);
         }
-        if (live || strict) && b(e, "backup_required") && set(e, "backup_jobs").is_empty() {
+        if (live || strict) && b(e, "backup_required") && set_len(e, "backup_jobs") == 0 {
             fire("backup.missing-for-required-asset", &e.id);
         }
     }
@@ -285,9 +286,9 @@ fn check_references(snap: &EvidenceSnapshot) -> Vec<(String, String, String)> {
                 AttrType::Ref(t) | AttrType::RefSet(t) => t,
                 _ => continue,
             };
-            let ids: Vec<String> = match e.attrs.get(&ai) {
-                Some(AttrValue::Ref(id)) => vec![id.to_string()],
-                Some(AttrValue::RefSet(ids)) => ids.iter().map(|id| id.to_string()).collect(),
+            let ids: Vec<String> = match e.value(ai) {
+                Some(AttrRef::Ref(id)) => vec![id.to_string()],
+                Some(AttrRef::RefSet(ids)) => ids.iter().map(|id| id.to_string()).collect(),
                 _ => continue,
             };
             for id in ids {

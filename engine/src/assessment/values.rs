@@ -6,12 +6,13 @@ use serde_json::Value;
 
 use super::RunContext;
 use crate::finding::ReadValues;
-use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::value::AttrRef;
+use crate::model::{entity_type_index, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::time::format_rfc3339;
 
-fn attr_json(v: &AttrValue) -> Value {
+fn attr_json(v: AttrRef<'_>) -> Value {
     match v {
-        AttrValue::Time(t) => Value::String(format_rfc3339(*t)),
+        AttrRef::Time(t) => Value::String(format_rfc3339(t)),
         other => other.to_json(),
     }
 }
@@ -28,8 +29,7 @@ fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Val
     if rest.is_empty() {
         return attr_json(v);
     }
-    let (AttrValue::Ref(id), Some(AttrType::Ref(target))) = (v, def.attr(first).map(|a| a.ty))
-    else {
+    let (AttrRef::Ref(id), Some(AttrType::Ref(target))) = (v, def.attr(first).map(|a| a.ty)) else {
         return Value::Null;
     };
     let Some(ti) = entity_type_index(target) else {

@@ -403,7 +403,7 @@ impl ReadEvidence {
                 let Some((next_ti, _)) = chain.get(hop + 1) else {
                     return false;
                 };
-                let Some(crate::model::AttrValue::Ref(id)) = e.attrs.get(&ai) else {
+                let Some(crate::model::value::AttrRef::Ref(id)) = e.value(ai) else {
                     return false;
                 };
                 if !cov.sourced(*next_ti) {

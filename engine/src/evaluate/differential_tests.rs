@@ -112,14 +112,15 @@ fn entities(rng: &mut Rng, n: usize) -> Vec<EvidenceEntity> {
     let mut out = Vec::new();
     for (ti, def) in ENTITY_TYPES.iter().enumerate() {
         for k in 0..n {
-            let mut attrs = crate::model::value::AttrMap::new();
+            let mut values = Vec::new();
             for (ai, a) in def.attrs.iter().enumerate() {
                 let stored = a.origin == AttrOrigin::Stored;
                 if stored && a.optional && rng.chance(35) {
                     continue;
                 }
-                attrs.insert(ai, value(rng, a.ty, n));
+                values.push((ai, value(rng, a.ty, n)));
             }
+            let attrs = crate::model::value::AttrMap::from_values(def.attrs, &mut values).unwrap();
             let member_of = match def.member_of {
                 Some(p) => (0..rng.below(3))
                     .map(|_| ref_id(rng, type_index(p), n))

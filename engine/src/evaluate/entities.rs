@@ -10,7 +10,8 @@ use rayon::prelude::*;
 
 use super::id_search::IdSearch;
 use super::native::SnapshotView;
-use crate::model::{AttrType, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::value::AttrRef;
+use crate::model::{AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::snapshot::Unreadable;
 
 /// The Cedar view of a snapshot's entities.
@@ -79,30 +80,30 @@ pub fn uid(type_name: &EntityTypeName, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(type_name.clone(), EntityId::new(id))
 }
 
-fn to_cedar(v: &AttrValue, ty: AttrType, names: &[EntityTypeName]) -> RestrictedExpression {
+fn to_cedar(v: AttrRef<'_>, ty: AttrType, names: &[EntityTypeName]) -> RestrictedExpression {
     let type_of = |t: &str| {
         let idx = ENTITY_TYPES.iter().position(|d| d.name == t).unwrap_or(0);
         &names[idx]
     };
     match (v, ty) {
-        (AttrValue::Bool(b), _) => RestrictedExpression::new_bool(*b),
-        (AttrValue::Long(n) | AttrValue::Time(n), _) => RestrictedExpression::new_long(*n),
-        (AttrValue::String(s), _) => RestrictedExpression::new_string(s.to_string()),
-        (AttrValue::Ref(id), AttrType::Ref(t)) => {
+        (AttrRef::Bool(b), _) => RestrictedExpression::new_bool(b),
+        (AttrRef::Long(n) | AttrRef::Time(n), _) => RestrictedExpression::new_long(n),
+        (AttrRef::String(s), _) => RestrictedExpression::new_string(s.to_string()),
+        (AttrRef::Ref(id), AttrType::Ref(t)) => {
             RestrictedExpression::new_entity_uid(uid(type_of(t), id))
         }
-        (AttrValue::RefSet(ids), AttrType::RefSet(t)) => {
+        (AttrRef::RefSet(ids), AttrType::RefSet(t)) => {
             let tn = type_of(t);
             RestrictedExpression::new_set(
                 ids.iter()
                     .map(|id| RestrictedExpression::new_entity_uid(uid(tn, id))),
             )
         }
-        (AttrValue::StringSet(v) | AttrValue::RefSet(v), _) => RestrictedExpression::new_set(
+        (AttrRef::StringSet(v) | AttrRef::RefSet(v), _) => RestrictedExpression::new_set(
             v.iter()
                 .map(|s| RestrictedExpression::new_string(s.to_string())),
         ),
-        (AttrValue::Ref(id), _) => RestrictedExpression::new_string(id.to_string()),
+        (AttrRef::Ref(id), _) => RestrictedExpression::new_string(id.to_string()),
     }
 }
 
@@ -119,8 +120,7 @@ pub fn build(
         let def = e.def();
         let u = uid(&names[e.type_index], &e.id);
         let attrs: Vec<(String, RestrictedExpression)> = e
-            .attrs
-            .iter()
+            .values()
             .map(|(ai, v)| {
                 let a = &def.attrs[ai];
                 (a.name.to_string(), to_cedar(v, a.ty, names))

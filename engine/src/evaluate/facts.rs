@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::coverage::Coverage;
 use super::entities::EntityStore;
 use super::evaluator::Backend;
-use crate::model::{AttrValue, EvidenceEntity};
+use crate::model::value::AttrRef;
+use crate::model::EvidenceEntity;
 use crate::pack::{FactDef, FactKind};
 use crate::time::format_rfc3339;
 
@@ -161,10 +162,10 @@ pub fn compute_with<'a>(
                                     t.meets += 1;
                                 }
                                 if let Some(ai) = of_type[fi].value_attr {
-                                    if let Some(AttrValue::Time(x) | AttrValue::Long(x)) =
-                                        entities[ei].attrs.get(&ai)
+                                    if let Some(AttrRef::Time(x) | AttrRef::Long(x)) =
+                                        entities[ei].value(ai)
                                     {
-                                        t.latest = t.latest.max(Some(*x));
+                                        t.latest = t.latest.max(Some(x));
                                     }
                                 }
                             }

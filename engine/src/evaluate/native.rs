@@ -10,7 +10,8 @@ use super::compiled::{
 use super::evaluator::{EntityEvaluator, PolicyEvaluator, Verdicts};
 use super::id_search::IdSearch;
 use super::plan::{Plan, Test, MAX_READS};
-use crate::model::{entity_type_index, AttrType, AttrValue, EvidenceEntity};
+use crate::model::value::{AttrRef, StrItems};
+use crate::model::{entity_type_index, AttrType, EvidenceEntity};
 
 /// The snapshot's entities as the compiled policies read them.
 #[derive(Clone, Copy)]
@@ -39,9 +40,9 @@ enum Val<'a> {
     /// An entity: its type, id and, when known, its index in the snapshot.
     Entity(EntTy, &'a str, Option<usize>),
     /// A set of strings (an attribute).
-    Strs(&'a [Box<str>]),
+    Strs(StrItems<'a>),
     /// A set of references to entities of one type (an attribute).
-    Refs(usize, &'a [Box<str>]),
+    Refs(usize, StrItems<'a>),
     /// A set or record constant.
     Const(&'a Const),
 }
@@ -128,17 +129,17 @@ fn eq(a: Val<'_>, b: Val<'_>) -> bool {
     }
 }
 
-fn attr_val<'a>(v: &'a AttrValue, ty: Option<AttrType>, target: Option<usize>) -> Val<'a> {
+fn attr_val(v: AttrRef<'_>, ty: Option<AttrType>, target: Option<usize>) -> Val<'_> {
     match (v, ty, target) {
-        (AttrValue::Bool(b), ..) => Val::Bool(*b),
-        (AttrValue::Long(n) | AttrValue::Time(n), ..) => Val::Long(*n),
-        (AttrValue::String(s), ..) => Val::Str(s),
-        (AttrValue::Ref(id), Some(AttrType::Ref(_)), Some(t)) => {
+        (AttrRef::Bool(b), ..) => Val::Bool(b),
+        (AttrRef::Long(n) | AttrRef::Time(n), ..) => Val::Long(n),
+        (AttrRef::String(s), ..) => Val::Str(s),
+        (AttrRef::Ref(id), Some(AttrType::Ref(_)), Some(t)) => {
             Val::Entity(EntTy::Model(t), id, None)
         }
-        (AttrValue::RefSet(ids), Some(AttrType::RefSet(_)), Some(t)) => Val::Refs(t, ids),
-        (AttrValue::StringSet(v) | AttrValue::RefSet(v), ..) => Val::Strs(v),
-        (AttrValue::Ref(id), ..) => Val::Str(id),
+        (AttrRef::RefSet(ids), Some(AttrType::RefSet(_)), Some(t)) => Val::Refs(t, ids),
+        (AttrRef::StringSet(v) | AttrRef::RefSet(v), ..) => Val::Strs(v),
+        (AttrRef::Ref(id), ..) => Val::Str(id),
     }
 }
 
@@ -182,7 +183,10 @@ impl<'a> Eval<'a> {
             };
             (ai, ty, target)
         };
-        let value = ai.and_then(|i| e.attrs.get(&i));
+        let value = match (ai, ty) {
+            (Some(i), Some(ty)) => e.attrs.get_typed(i, ty),
+            _ => None,
+        };
         match (has, value) {
             (true, v) => Ok(Val::Bool(v.is_some())),
             (false, Some(v)) => Ok(attr_val(v, ty, target)),

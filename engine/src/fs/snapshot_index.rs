@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::snapshot::{resolve_snapshot_dir, LoadSnapshotError};
 use super::{io_error, IoError};
 use crate::model::value::parse_entity_line;
-use crate::model::{AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::{EvidenceEntity, ENTITY_TYPES};
 use crate::snapshot::index::{
     build_index, chunks_for, line_ranges, rows_with_prefix, ChunkRef, EntityRow, IndexError,
     IndexRef, IndexedLine, Keyed, LookupRow, RefRow, SnapshotIndex, Tables, CHUNK_ROWS,
@@ -408,13 +408,19 @@ impl IndexedSnapshot {
                     for (of, via, inv) in inverse {
                         let (of_name, via_name) =
                             (ENTITY_TYPES[of].name, ENTITY_TYPES[of].attrs[via].name);
-                        let ids = refs
+                        let mut ids: Vec<&str> = refs
                             .iter()
                             .filter(|r| r.2 == of_name && r.4 == via_name)
-                            .map(|r| Box::from(r.3.as_str()))
+                            .map(|r| r.3.as_str())
                             .collect();
-                        e.attrs
-                            .insert(inv, AttrValue::RefSet(AttrValue::set_of(ids)));
+                        ids.sort_unstable();
+                        ids.dedup();
+                        e.attrs.insert_set(inv, &ids).map_err(|_| {
+                            IndexError::TooManyReferrers {
+                                entity_type: def.name.to_string(),
+                                id: id.to_string(),
+                            }
+                        })?;
                     }
                 }
                 self.entities.push(e);

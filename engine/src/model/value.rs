@@ -8,12 +8,16 @@ use super::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES
 use crate::time::{format_rfc3339, parse_rfc3339};
 
 mod fast;
+mod packed;
+
+pub use packed::{AttrMap, AttrRef, StrItems, Unpackable};
 
 /// The items of a set value (strings, or the ids of referenced entities): sorted, without
 /// duplicates, held in exactly their size.
 pub type StrSet = Box<[Box<str>]>;
 
-/// A typed attribute value: 24 bytes, so that an entity's attributes take little memory.
+/// A typed attribute value, owned: what the full reader parses values into and tests build.
+/// Entities hold their values packed ([`AttrMap`]) and hand them out as [`AttrRef`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttrValue {
     Bool(bool),
@@ -73,11 +77,6 @@ impl AttrValue {
 }
 
 const _: () = assert!(
-    std::mem::size_of::<AttrValue>() == 24,
-    "an attribute value is meant to take 24 bytes"
-);
-
-const _: () = assert!(
     std::mem::size_of::<EvidenceEntity>() <= 192,
     "an entity is meant to take at most 192 bytes: a million of them are read at once"
 );
@@ -96,163 +95,6 @@ const _: () = {
         t += 1;
     }
 };
-
-/// Attribute values by attribute index, in index order, with the part of `BTreeMap`'s
-/// interface the engine uses: a bitmap of the indices present and one vector of the values.
-/// One allocation per entity, no index stored per value (the bitmap gives a value's position:
-/// a bit test and a population count), nothing to follow but the vector.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AttrMap {
-    /// Bit `i` is set when index `i` is present: a `u128` held as two `u64`s, so that the map
-    /// (and the entity that holds it) is aligned to 8 bytes, not 16 (an entity is 16 bytes
-    /// smaller for it).
-    present: [u64; 2],
-    /// The values of the present indices, in index order.
-    values: Vec<AttrValue>,
-}
-
-impl AttrMap {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn bits(&self) -> u128 {
-        (u128::from(self.present[1]) << 64) | u128::from(self.present[0])
-    }
-
-    fn set_bits(&mut self, bits: u128) {
-        self.present = split_bits(bits);
-    }
-
-    /// Where `idx`'s value is (`Ok`) or would go (`Err`); `None` for an index of
-    /// [`MAX_ATTRS`] or more.
-    fn position(&self, idx: usize) -> Option<Result<usize, usize>> {
-        if idx >= MAX_ATTRS {
-            return None;
-        }
-        let present = self.bits();
-        let below = (present & ((1u128 << idx) - 1)).count_ones() as usize;
-        Some(if present & (1u128 << idx) != 0 {
-            Ok(below)
-        } else {
-            Err(below)
-        })
-    }
-
-    pub fn get(&self, idx: &usize) -> Option<&AttrValue> {
-        match self.position(*idx)? {
-            Ok(p) => self.values.get(p),
-            Err(_) => None,
-        }
-    }
-
-    pub fn contains_key(&self, idx: &usize) -> bool {
-        matches!(self.position(*idx), Some(Ok(_)))
-    }
-
-    /// Sets the value of `idx`, returning the one it replaces. An index of [`MAX_ATTRS`] or
-    /// more (which no attribute of the model has) is not held: the value is handed back.
-    pub fn insert(&mut self, idx: usize, value: AttrValue) -> Option<AttrValue> {
-        match self.position(idx) {
-            None => Some(value),
-            Some(Ok(p)) => self
-                .values
-                .get_mut(p)
-                .map(|slot| std::mem::replace(slot, value)),
-            Some(Err(p)) => {
-                self.values.insert(p, value);
-                self.set_bits(self.bits() | 1u128 << idx);
-                None
-            }
-        }
-    }
-
-    /// Where the values lie in memory: entities visited in this order read their attributes
-    /// from memory in the order they were allocated (the order their lines were read), not
-    /// in the order of their ids, and so mostly from cache.
-    pub fn address(&self) -> usize {
-        self.values.as_ptr() as usize
-    }
-
-    /// (index, value) pairs in index order.
-    pub fn iter(&self) -> AttrIter<'_> {
-        AttrIter {
-            indices: self.bits(),
-            values: self.values.iter(),
-        }
-    }
-}
-
-/// `bits` as [`AttrMap::present`] holds it.
-fn split_bits(bits: u128) -> [u64; 2] {
-    // the low and the high 64 bits: the casts keep exactly those
-    [bits as u64, (bits >> 64) as u64]
-}
-
-/// The (index, value) pairs of an [`AttrMap`], in index order.
-pub struct AttrIter<'a> {
-    /// The indices not yet given.
-    indices: u128,
-    values: std::slice::Iter<'a, AttrValue>,
-}
-
-impl<'a> Iterator for AttrIter<'a> {
-    type Item = (usize, &'a AttrValue);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.indices == 0 {
-            return None;
-        }
-        let idx = self.indices.trailing_zeros() as usize;
-        self.indices &= self.indices - 1;
-        Some((idx, self.values.next()?))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.values.size_hint()
-    }
-}
-
-impl AttrMap {
-    /// A map of `items` with distinct indices all below [`MAX_ATTRS`], in a vector with room
-    /// for `room` more (the type's inverse attributes, filled when the model is built): one
-    /// allocation of the final size, never grown. Leaves `items` empty.
-    pub(crate) fn from_distinct(items: &mut Vec<(usize, AttrValue)>, room: usize) -> Self {
-        items.sort_unstable_by_key(|(k, _)| *k);
-        let mut present = 0u128;
-        let mut values = Vec::with_capacity(items.len() + room);
-        for (k, v) in items.drain(..) {
-            if k < MAX_ATTRS {
-                present |= 1u128 << k;
-                values.push(v);
-            }
-        }
-        Self {
-            present: split_bits(present),
-            values,
-        }
-    }
-}
-
-impl<'a> IntoIterator for &'a AttrMap {
-    type Item = (usize, &'a AttrValue);
-    type IntoIter = AttrIter<'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-/// As for a `BTreeMap`, a later value for the same index replaces an earlier one. Indices of
-/// [`MAX_ATTRS`] or more are not held.
-impl FromIterator<(usize, AttrValue)> for AttrMap {
-    fn from_iter<I: IntoIterator<Item = (usize, AttrValue)>>(iter: I) -> Self {
-        let mut items: Vec<(usize, AttrValue)> = iter.into_iter().collect();
-        items.reverse();
-        items.sort_by_key(|(k, _)| *k); // stable: of equal keys the last given comes first
-        items.dedup_by_key(|(k, _)| *k);
-        Self::from_distinct(&mut items, 0)
-    }
-}
 
 /// The name of the source an entity was read from, shared by the entities read from it (one
 /// allocation per source and reading task instead of one per entity). Reads as a `str`.
@@ -379,15 +221,16 @@ pub struct Provenance {
 }
 
 /// One normalized entity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EvidenceEntity {
     /// Index into [`ENTITY_TYPES`].
     pub type_index: usize,
     pub id: String,
     pub name: String,
     pub provenance: Provenance,
-    /// Attribute values by attribute index in the type's definition; absent optional
-    /// attributes and inverse attributes (filled later) are not stored here.
+    /// Attribute values by attribute index in the type's definition. Absent optional
+    /// attributes are not stored; inverse attributes are empty sets until the model is built
+    /// (which fills them).
     pub attrs: AttrMap,
     pub member_of: Vec<String>,
 }
@@ -401,11 +244,35 @@ impl EvidenceEntity {
         self.def().name
     }
 
-    pub fn attr(&self, name: &str) -> Option<&AttrValue> {
+    /// The value of the attribute of index `idx` in the type's definition.
+    pub fn value(&self, idx: usize) -> Option<AttrRef<'_>> {
+        self.attrs.get(self.def().attrs, idx)
+    }
+
+    /// (attribute index, value) pairs in index order.
+    pub fn values(&self) -> impl Iterator<Item = (usize, AttrRef<'_>)> {
+        self.attrs.iter(self.def().attrs)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<AttrRef<'_>> {
         let idx = self.def().attrs.iter().position(|a| a.name == name)?;
-        self.attrs.get(&idx)
+        self.value(idx)
     }
 }
+
+/// Equal entities have equal fields and equal values (however their maps are packed).
+impl PartialEq for EvidenceEntity {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_index == other.type_index
+            && self.id == other.id
+            && self.name == other.name
+            && self.provenance == other.provenance
+            && self.member_of == other.member_of
+            && self.values().eq(other.values())
+    }
+}
+
+impl Eq for EvidenceEntity {}
 
 /// The JSON shape of one line of `entities/<source>.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -453,6 +320,8 @@ pub enum EntityLineError {
     NoMembership { entity_type: String },
     #[error("record sha256 `{0}` is not 64 lowercase hex digits")]
     BadHash(String),
+    #[error("the entity's attribute values exceed 4 GiB")]
+    TooLarge,
 }
 
 fn expected(ty: AttrType) -> String {
@@ -544,7 +413,7 @@ pub fn entity_from_line(
     let Some(record_sha256) = Sha256Digest::from_hex(&raw.record.sha256) else {
         return Err(EntityLineError::BadHash(raw.record.sha256));
     };
-    let mut attrs = AttrMap::new();
+    let mut values: Vec<(usize, AttrValue)> = Vec::with_capacity(raw.attrs.len());
     for (name, value) in &raw.attrs {
         let idx = def
             .attrs
@@ -561,10 +430,19 @@ pub fn entity_from_line(
         if value.is_null() && attr.optional {
             continue;
         }
-        attrs.insert(idx, parse_value(name, attr.ty, value)?);
+        values.push((idx, parse_value(name, attr.ty, value)?));
     }
+    // inverse attributes are empty sets until the model is built
+    for (idx, a) in def.attrs.iter().enumerate() {
+        if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+            values.push((idx, AttrValue::RefSet(StrSet::default())));
+        }
+    }
+    // the keys of a JSON object read by serde_json are distinct, and so are their indices
+    let attrs =
+        AttrMap::from_values(def.attrs, &mut values).map_err(|_| EntityLineError::TooLarge)?;
     for (idx, attr) in def.attrs.iter().enumerate() {
-        if !attr.optional && attr.origin == AttrOrigin::Stored && !attrs.contains_key(&idx) {
+        if !attr.optional && attr.origin == AttrOrigin::Stored && !attrs.contains_key(idx) {
             return Err(EntityLineError::MissingAttribute {
                 attr: attr.name.to_string(),
             });
@@ -606,8 +484,7 @@ impl EvidenceEntity {
                 sha256: self.provenance.record_sha256.to_hex(),
             },
             attrs: self
-                .attrs
-                .iter()
+                .values()
                 .filter(|(idx, _)| def.attrs[*idx].origin == AttrOrigin::Stored)
                 .map(|(idx, v)| (def.attrs[idx].name.to_string(), v.to_json()))
                 .collect(),
@@ -619,7 +496,6 @@ impl EvidenceEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     const HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -635,7 +511,7 @@ mod tests {
             r#"{"kind":"access_key","identity":"u1","active":true,"last_used_at":"2026-01-02T03:04:05Z"}"#,
         );
         let e = parse_entity_line(&l, &"aws".into(), 0).unwrap();
-        assert_eq!(e.attr("last_used_at"), Some(&AttrValue::Time(1767323045)));
+        assert_eq!(e.attr("last_used_at"), Some(AttrRef::Time(1767323045)));
         let again = entity_from_line(e.to_line(), "aws", 0).unwrap();
         assert_eq!(again, e);
     }
@@ -703,30 +579,6 @@ mod tests {
         for l in &lines {
             assert_eq!(parse_entity_line(l, &"src".into(), 7), slow(l), "{l}");
         }
-    }
-
-    #[test]
-    fn attr_maps_behave_like_btree_maps() {
-        let mut m = AttrMap::new();
-        let mut b = BTreeMap::new();
-        for (i, k) in [5usize, 1, 100, 127, 0, 5, 64, 120, 1]
-            .into_iter()
-            .enumerate()
-        {
-            let v = AttrValue::Long(i as i64);
-            assert_eq!(m.insert(k, v.clone()), b.insert(k, v));
-        }
-        // an index no attribute of the model can have is handed back, not held
-        let big = AttrValue::Long(-1);
-        assert_eq!(m.insert(MAX_ATTRS, big.clone()), Some(big));
-        assert_eq!(m.get(&MAX_ATTRS), None);
-        for k in 0..310 {
-            assert_eq!(m.get(&k), b.get(&k), "{k}");
-            assert_eq!(m.contains_key(&k), b.contains_key(&k));
-        }
-        assert!(m.iter().eq(b.iter().map(|(k, v)| (*k, v))));
-        let collected: AttrMap = b.clone().into_iter().collect();
-        assert_eq!(collected, m);
     }
 
     #[test]

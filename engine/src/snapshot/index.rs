@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{entities_path, sha256_hex, Unreadable};
+use crate::model::value::AttrRef;
 use crate::model::value::{parse_entity_line, SourceName};
-use crate::model::{AttrOrigin, AttrType, AttrValue, ENTITY_TYPES};
+use crate::model::{AttrOrigin, AttrType, ENTITY_TYPES};
 
 /// `index/index.json`'s `format`.
 pub const INDEX_FORMAT: &str = "conform-snapshot-index/1";
@@ -132,7 +133,7 @@ pub fn index_line(
             let mut refs = Vec::new();
             let mut key = None;
             let mut stored = Vec::new();
-            for (ai, v) in &e.attrs {
+            for (ai, v) in e.values() {
                 let Some(a) = def.attrs.get(ai) else {
                     continue;
                 };
@@ -141,15 +142,15 @@ pub fn index_line(
                 }
                 stored.push(ai);
                 match (a.ty, v) {
-                    (AttrType::Ref(t), AttrValue::Ref(id)) => {
+                    (AttrType::Ref(t), AttrRef::Ref(id)) => {
                         refs.push((a.name.to_string(), t.to_string(), id.to_string()))
                     }
-                    (AttrType::RefSet(t), AttrValue::RefSet(ids)) => {
-                        for id in ids {
+                    (AttrType::RefSet(t), AttrRef::RefSet(ids)) => {
+                        for id in ids.iter() {
                             refs.push((a.name.to_string(), t.to_string(), id.to_string()));
                         }
                     }
-                    (_, AttrValue::String(s)) if a.name == "key" => key = Some(s.to_string()),
+                    (_, AttrRef::String(s)) if a.name == "key" => key = Some(s.to_string()),
                     _ => {}
                 }
             }
@@ -435,4 +436,6 @@ pub enum IndexError {
         file: String,
         error: String,
     },
+    #[error("entity {entity_type} `{id}` is referred to by more entities than it can hold (4 GiB of ids)")]
+    TooManyReferrers { entity_type: String, id: String },
 }

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::model::value::StrSet;
-use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, ENTITY_TYPES};
+use crate::model::{AttrOrigin, EvidenceEntity, ENTITY_TYPES};
 
 /// The model's inverse attributes: (referrer type, `via` attr index) -> (target type, inverse
 /// attr index), by type index; a later declaration for the same reference wins.
@@ -33,11 +32,12 @@ pub(crate) fn inverse_declarations() -> Vec<((usize, usize), (usize, usize))> {
 /// Fills the model's inverse attributes (e.g. `Asset.backup_jobs`) from the references that
 /// point the other way, so that they can never disagree with them. `entities` need not be
 /// sorted; every entity of a type with inverse attributes gets them (empty when nothing
-/// refers to it).
-pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
+/// refers to it). Gives the (entity index, attribute index) of the values too large to hold
+/// (more than 4 GiB of ids), left out.
+pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(usize, usize)> {
     let wanted = inverse_declarations();
     if wanted.is_empty() {
-        return;
+        return Vec::new();
     }
     // entities of each target type, by id
     let mut targets: Vec<Vec<usize>> = vec![Vec::new(); ENTITY_TYPES.len()];
@@ -86,14 +86,12 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
                     if e.type_index != *of {
                         continue;
                     }
-                    let ids: &[Box<str>] = match e.attrs.get(via) {
-                        Some(AttrValue::Ref(id)) => std::slice::from_ref(id),
-                        Some(AttrValue::RefSet(ids)) => ids,
-                        _ => continue,
+                    let Some(value) = e.value(*via) else {
+                        continue;
                     };
                     let list = &targets[*tt];
-                    for id in ids {
-                        let Some(&(from, n)) = first[*tt].get(&**id) else {
+                    for id in value.ref_ids() {
+                        let Some(&(from, n)) = first[*tt].get(id) else {
                             continue;
                         };
                         for &i in list.iter().skip(from).take(n) {
@@ -109,54 +107,69 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) {
     drop(found_in_chunks);
     found.par_sort_unstable();
     found.dedup();
-    // per (target entity, inverse attr index): the referrers' ids, sorted (by target entity)
-    let mut filled: Vec<Filled> = found
-        .par_chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
-        .map(|group| {
-            let ids = group.iter().map(|(_, _, id)| Box::from(*id)).collect();
-            (group[0].0, group[0].1, ids)
-        })
-        .collect();
+    // The referrers' ids are copied out (the entities are changed below) into one text, in
+    // `found`'s order: per (target entity, inverse attr index), sorted and distinct.
+    let mut text = String::with_capacity(found.iter().map(|f| f.2.len()).sum());
+    let mut filled: Vec<Filled> = Vec::with_capacity(found.len());
+    for (i, ai, id) in &found {
+        let start = text.len();
+        text.push_str(id);
+        filled.push((*i, *ai, start, text.len()));
+    }
     drop(found);
+    let text = text.as_str();
     // Moved to their entities, on all cores: the entities are cut into chunks, and `filled`
     // (sorted by entity index) at the same entity indices, so that each chunk of entities
-    // goes with the sets that are theirs.
-    let mut pairs: Vec<(usize, &mut [EvidenceEntity], &mut [Filled])> = Vec::new();
-    let (mut rest, mut rest_filled, mut start) = (entities, filled.as_mut_slice(), 0);
+    // goes with the ids that are theirs.
+    let mut pairs: Vec<(usize, &mut [EvidenceEntity], &[Filled])> = Vec::new();
+    let (mut rest, mut rest_filled, mut start) = (entities, filled.as_slice(), 0);
     while !rest.is_empty() {
         let (chunk, more) = rest.split_at_mut(FILL_CHUNK.min(rest.len()));
         let end = start + chunk.len();
         let (mine, more_filled) =
-            rest_filled.split_at_mut(rest_filled.partition_point(|(i, _, _)| *i < end));
+            rest_filled.split_at(rest_filled.partition_point(|(i, ..)| *i < end));
         pairs.push((start, chunk, mine));
         (rest, rest_filled, start) = (more, more_filled, end);
     }
-    pairs.into_par_iter().for_each(|(start, chunk, mine)| {
-        // `mine` is sorted by (entity index, attr index): the order of the loops below
-        let mut next = 0;
-        for (k, e) in chunk.iter_mut().enumerate() {
-            let i = start + k;
-            for (ai, a) in e.def().attrs.iter().enumerate() {
-                if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                    while mine
-                        .get(next)
-                        .is_some_and(|(fi, fai, _)| (*fi, *fai) < (i, ai))
-                    {
-                        next += 1;
+    pairs
+        .into_par_iter()
+        .flat_map_iter(|(start, chunk, mine)| {
+            // `mine` is sorted by (entity index, attr index): the order of the loops below
+            let mut next = 0;
+            let mut ids: Vec<&str> = Vec::new();
+            let mut failed = Vec::new();
+            for (k, e) in chunk.iter_mut().enumerate() {
+                let i = start + k;
+                for (ai, a) in e.def().attrs.iter().enumerate() {
+                    if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+                        while mine
+                            .get(next)
+                            .is_some_and(|(fi, fai, ..)| (*fi, *fai) < (i, ai))
+                        {
+                            next += 1;
+                        }
+                        ids.clear();
+                        while let Some((_, _, from, to)) = mine
+                            .get(next)
+                            .filter(|(fi, fai, ..)| (*fi, *fai) == (i, ai))
+                        {
+                            ids.push(text.get(*from..*to).unwrap_or_default());
+                            next += 1;
+                        }
+                        if e.attrs.insert_set(ai, &ids).is_err() {
+                            failed.push((i, ai));
+                        }
                     }
-                    let ids = match mine.get_mut(next) {
-                        Some((fi, fai, ids)) if (*fi, *fai) == (i, ai) => std::mem::take(ids),
-                        _ => StrSet::default(),
-                    };
-                    e.attrs.insert(ai, AttrValue::RefSet(ids));
                 }
             }
-        }
-    });
+            failed
+        })
+        .collect()
 }
 
-/// An inverse attribute's value: (entity index, attribute index, the referrers' ids).
-type Filled = (usize, usize, StrSet);
+/// An inverse attribute's item: (entity index, attribute index, the referrer id's start and
+/// end in the text of all of them).
+type Filled = (usize, usize, usize, usize);
 
 /// Entities per unit of parallel work when deriving inverse attributes.
 pub(super) const FILL_CHUNK: usize = 1 << 14;

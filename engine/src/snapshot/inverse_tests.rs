@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::fill_inverse_attributes;
+use crate::model::value::AttrRef;
 use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, Provenance, ENTITY_TYPES};
 
 /// The straightforward definition: by (target type, inverse attr), target id -> the ids of
@@ -20,13 +21,13 @@ fn reference(entities: &mut [EvidenceEntity]) {
     }
     for e in entities.iter() {
         let def = e.def();
-        for (ai, v) in &e.attrs {
+        for (ai, v) in e.values() {
             let Some(key) = wanted.get(&(def.name, def.attrs[ai].name)) else {
                 continue;
             };
-            let targets: &[Box<str>] = match v {
-                AttrValue::Ref(id) => std::slice::from_ref(id),
-                AttrValue::RefSet(ids) => ids,
+            let targets: Vec<&str> = match v {
+                AttrRef::Ref(id) => vec![id],
+                AttrRef::RefSet(ids) => ids.iter().collect(),
                 _ => continue,
             };
             if let Some(map) = found.get_mut(key) {
@@ -39,13 +40,14 @@ fn reference(entities: &mut [EvidenceEntity]) {
     for e in entities.iter_mut() {
         for (ai, a) in e.def().attrs.iter().enumerate() {
             if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                let ids = found
+                let mut ids: Vec<&str> = found
                     .get(&(e.type_index, ai))
                     .and_then(|m| m.get(&e.id))
-                    .map(|ids| ids.iter().map(|id| Box::from(id.as_str())).collect())
+                    .map(|ids| ids.iter().map(String::as_str).collect())
                     .unwrap_or_default();
-                e.attrs
-                    .insert(ai, AttrValue::RefSet(AttrValue::set_of(ids)));
+                ids.sort();
+                ids.dedup();
+                e.attrs.insert_set(ai, &ids).unwrap();
             }
         }
     }
@@ -54,7 +56,7 @@ fn reference(entities: &mut [EvidenceEntity]) {
 fn entity(ty: &str, id: &str, attrs: &[(&str, AttrValue)]) -> EvidenceEntity {
     let type_index = ENTITY_TYPES.iter().position(|t| t.name == ty).unwrap();
     let def = &ENTITY_TYPES[type_index];
-    let attrs: crate::model::value::AttrMap = attrs
+    let mut values: Vec<(usize, AttrValue)> = attrs
         .iter()
         .map(|(n, v)| {
             (
@@ -63,6 +65,7 @@ fn entity(ty: &str, id: &str, attrs: &[(&str, AttrValue)]) -> EvidenceEntity {
             )
         })
         .collect();
+    let attrs = crate::model::value::AttrMap::from_values(def.attrs, &mut values).unwrap();
     EvidenceEntity {
         type_index,
         id: id.into(),
@@ -118,8 +121,8 @@ fn inverse_attributes_match_their_definition_on_unsorted_input() {
     fill_inverse_attributes(&mut entities);
     assert_eq!(entities, expected);
     let a1 = &entities[4];
-    assert_eq!(a1.attr("backup_jobs"), Some(&set(&["j1", "j2"])));
-    assert_eq!(a1.attr("services"), Some(&set(&["s0", "s1"])));
+    assert_eq!(a1.attr("backup_jobs").unwrap(), set(&["j1", "j2"]));
+    assert_eq!(a1.attr("services").unwrap(), set(&["s0", "s1"]));
 }
 
 /// More entities than one unit of parallel work ([`super::inverse::FILL_CHUNK`]), so that the
@@ -162,7 +165,7 @@ fn inverse_attributes_match_their_definition_across_many_chunks() {
         let runs = got
             .iter()
             .filter_map(|e| match e.attr("runs") {
-                Some(AttrValue::RefSet(ids)) => Some(ids.len()),
+                Some(AttrRef::RefSet(ids)) => Some(ids.len()),
                 _ => None,
             })
             .sum::<usize>();

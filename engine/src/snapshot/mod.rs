@@ -512,7 +512,21 @@ pub fn build_model(
         }
         duplicate
     });
-    fill_inverse_attributes(&mut deduped);
+    for (i, ai) in fill_inverse_attributes(&mut deduped) {
+        let e = &deduped[i];
+        unreadable.push(Unreadable {
+            file: entities_path(&e.provenance.source),
+            line: None,
+            source: e.provenance.source.to_string(),
+            entity_type: Some(e.type_name().to_string()),
+            error: format!(
+                "{} `{}`: its `{}` (the entities referring to it) exceed 4 GiB of ids and were left out",
+                e.type_name(),
+                e.id,
+                e.def().attrs.get(ai).map_or("", |a| a.name)
+            ),
+        });
+    }
     let mut manifest = manifest;
     let carried = attributes_carried(&manifest_source_names(&manifest), &deduped);
     for (source, derived) in manifest.sources.iter_mut().zip(carried) {
@@ -563,7 +577,7 @@ pub fn attributes_carried(
             let flags = carried[si]
                 .entry(e.type_index)
                 .or_insert_with(|| vec![false; def.attrs.len()]);
-            for (ai, _) in e.attrs.iter() {
+            for ai in e.attrs.indices() {
                 if def
                     .attrs
                     .get(ai)

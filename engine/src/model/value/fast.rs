@@ -1,12 +1,12 @@
 //! The one-pass reader of well-formed entity lines. It never reports an error: `None` sends
 //! the line to the full reader, which gives the entity or the precise error.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{enum_value, AttrMap, AttrValue, EvidenceEntity, Provenance, Sha256Digest, SourceName};
+use super::packed::{Packer, EMPTY_SET};
+use super::{AttrMap, EvidenceEntity, Provenance, Sha256Digest, SourceName};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -78,7 +78,7 @@ impl<'de> Visitor<'de> for Line<'_> {
         let def = &ENTITY_TYPES[type_index];
         let attrs = attrs.unwrap_or_default();
         let missing = def.attrs.iter().enumerate().any(|(idx, a)| {
-            !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(&idx)
+            !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(idx)
         });
         let mut member_of = member_of.unwrap_or_default();
         let Some(record_sha256) = Sha256Digest::from_hex(record.sha256) else {
@@ -130,9 +130,21 @@ impl<'de> Visitor<'de> for Attrs {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut packer = PACKER.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        packer.clear();
+        let attrs = self.pack(&mut map, &mut packer);
+        PACKER.with(|s| *s.borrow_mut() = packer);
+        attrs
+    }
+}
+
+impl Attrs {
+    fn pack<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        packer: &mut Packer,
+    ) -> Result<AttrMap, A::Error> {
         let defs = self.0.attrs;
-        let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        out.clear();
         let mut seen: u128 = 0;
         // writers put attributes in the model's order: look from the last one found on
         let mut next = 0;
@@ -144,43 +156,47 @@ impl<'de> Visitor<'de> for Attrs {
                 return fallback();
             };
             next = idx + 1;
-            let a = &self.0.attrs[idx];
+            let a = &defs[idx];
             if idx >= 128 || seen & (1 << idx) != 0 || a.origin != AttrOrigin::Stored {
                 return fallback();
             }
             seen |= 1 << idx;
-            if let Some(v) = map.next_value_seed(Value(a.ty, a.optional))? {
-                out.push((idx, v));
+            if let Some(word) = map.next_value_seed(Value(a.ty, a.optional, &mut *packer))? {
+                packer.value(idx, word);
+            }
+        }
+        // inverse attributes are empty sets until the model is built
+        for (idx, a) in defs.iter().enumerate() {
+            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+                packer.value(idx, EMPTY_SET);
             }
         }
         // keys are distinct (`seen`), so this is exactly the map of them
-        let room = defs
-            .iter()
-            .filter(|a| matches!(a.origin, AttrOrigin::Inverse { .. }))
-            .count();
-        let attrs = AttrMap::from_distinct(&mut out, room);
-        SCRATCH.with(|s| *s.borrow_mut() = out);
-        Ok(attrs)
+        packer.finish().or_else(|_| fallback())
     }
 }
 
 thread_local! {
-    /// The attributes of the line being parsed, before they are moved into an exact-size map.
-    static SCRATCH: std::cell::RefCell<Vec<(usize, AttrValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The attributes of the line being parsed, before they are packed into an exact-size map.
+    static PACKER: std::cell::RefCell<Packer> = std::cell::RefCell::new(Packer::default());
 }
 
-/// One attribute value of type `.0`; `None` for a null optional one.
-struct Value(AttrType, bool);
+/// One attribute value of type `.0`, packed by `.2`: its word, `None` for a null optional one.
+struct Value<'p>(AttrType, bool, &'p mut Packer);
 
-impl<'de> DeserializeSeed<'de> for Value {
-    type Value = Option<AttrValue>;
+impl<'de> DeserializeSeed<'de> for Value<'_> {
+    type Value = Option<u64>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Value {
-    type Value = Option<AttrValue>;
+fn packed<E: de::Error>(word: Result<u64, super::Unpackable>) -> Result<Option<u64>, E> {
+    word.map(Some).or_else(|_| fallback())
+}
+
+impl<'de> Visitor<'de> for Value<'_> {
+    type Value = Option<u64>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an attribute value")
@@ -196,54 +212,52 @@ impl<'de> Visitor<'de> for Value {
 
     fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
         match self.0 {
-            AttrType::Bool => Ok(Some(AttrValue::Bool(b))),
+            AttrType::Bool => Ok(Some(u64::from(b))),
             _ => fallback(),
         }
     }
 
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
         match self.0 {
-            AttrType::Long => Ok(Some(AttrValue::Long(n))),
+            // the word holds the value's bits
+            AttrType::Long => Ok(Some(n as u64)),
             _ => fallback(),
         }
     }
 
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
         match (self.0, i64::try_from(n)) {
-            (AttrType::Long, Ok(n)) => Ok(Some(AttrValue::Long(n))),
+            (AttrType::Long, Ok(_)) => Ok(Some(n)),
             _ => fallback(),
         }
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(match self.0 {
-            AttrType::String => AttrValue::String(Cow::Owned(s.to_string())),
-            AttrType::Enum(values) => match enum_value(values, s) {
-                Some(v) => AttrValue::String(Cow::Borrowed(v)),
-                None => return fallback(),
+        match self.0 {
+            AttrType::String | AttrType::Ref(_) => packed(self.2.text(s)),
+            AttrType::Enum(values) => match values.iter().position(|v| *v == s) {
+                Some(i) => Ok(Some(i as u64)),
+                None => fallback(),
             },
-            AttrType::Ref(_) => AttrValue::Ref(Box::from(s)),
             AttrType::Time => match time(s) {
-                Some(t) => AttrValue::Time(t),
-                None => return fallback(),
+                // the word holds the value's bits
+                Some(t) => Ok(Some(t as u64)),
+                None => fallback(),
             },
-            _ => return fallback(),
-        }))
+            _ => fallback(),
+        }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items: Vec<Box<str>> = Vec::new();
         if !matches!(self.0, AttrType::StringSet | AttrType::RefSet(_)) {
             return fallback();
         }
         while let Some(x) = seq.next_element::<&str>()? {
-            items.push(Box::from(x));
+            if self.2.item(x).is_err() {
+                return fallback();
+            }
         }
-        let items = AttrValue::set_of(items);
-        Ok(Some(match self.0 {
-            AttrType::StringSet => AttrValue::StringSet(items),
-            _ => AttrValue::RefSet(items),
-        }))
+        packed(self.2.set())
     }
 }
 

@@ -157,6 +157,8 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(u
                             next += 1;
                         }
                         if e.attrs.insert_set(ai, &ids).is_err() {
+                            // absent, never an empty set: rules reading it are indeterminate
+                            e.attrs.remove(ai);
                             failed.push((i, ai));
                         }
                     }

@@ -487,6 +487,17 @@ fn piece_lines(piece: &[u8]) -> impl Iterator<Item = Cow<'_, str>> + '_ {
 
 /// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate
 /// ids (the first one read wins) and derives the inverse attributes.
+/// A problem with entity `e` as a whole (not with one of its lines).
+fn entity_problem(e: &EvidenceEntity, error: String) -> Unreadable {
+    Unreadable {
+        file: entities_path(&e.provenance.source),
+        line: None,
+        source: e.provenance.source.to_string(),
+        entity_type: Some(e.type_name().to_string()),
+        error,
+    }
+}
+
 pub fn build_model(
     manifest: Manifest,
     mut entities: Vec<EvidenceEntity>,
@@ -497,35 +508,29 @@ pub fn build_model(
     deduped.dedup_by(|e, prev| {
         let duplicate = prev.type_index == e.type_index && prev.id == e.id;
         if duplicate {
-            unreadable.push(Unreadable {
-                file: entities_path(&e.provenance.source),
-                line: None,
-                source: e.provenance.source.to_string(),
-                entity_type: Some(e.type_name().to_string()),
-                error: format!(
+            unreadable.push(entity_problem(
+                e,
+                format!(
                     "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
                     e.type_name(),
                     e.id,
                     prev.provenance.source
                 ),
-            });
+            ));
         }
         duplicate
     });
     for (i, ai) in fill_inverse_attributes(&mut deduped) {
         let e = &deduped[i];
-        unreadable.push(Unreadable {
-            file: entities_path(&e.provenance.source),
-            line: None,
-            source: e.provenance.source.to_string(),
-            entity_type: Some(e.type_name().to_string()),
-            error: format!(
+        unreadable.push(entity_problem(
+            e,
+            format!(
                 "{} `{}`: its `{}` (the entities referring to it) exceed 4 GiB of ids and were left out",
                 e.type_name(),
                 e.id,
                 e.def().attrs.get(ai).map_or("", |a| a.name)
             ),
-        });
+        ));
     }
     let mut manifest = manifest;
     let carried = attributes_carried(&manifest_source_names(&manifest), &deduped);

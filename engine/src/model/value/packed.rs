@@ -150,6 +150,16 @@ impl AttrMap {
         self.words.as_ptr() as usize
     }
 
+    /// Removes the value of `idx`, if present.
+    pub fn remove(&mut self, idx: usize) {
+        if let Some(p) = self.position(idx) {
+            let mut words = self.words.to_vec();
+            words.remove(p);
+            self.words = words.into_boxed_slice();
+            self.present = split_bits(self.bits() & !(1u128 << idx));
+        }
+    }
+
     /// Sets `idx` to the set of `items` (sorted, without duplicates), as when inverse
     /// attributes are derived. An empty set replaces a present value in place; otherwise the
     /// map is rebuilt (two allocations).
@@ -595,6 +605,14 @@ mod tests {
         let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
         assert_eq!(read, expected);
         assert_eq!(m.insert_set(MAX_ATTRS, &["x"]), Err(Unpackable));
+        // a value removed is absent; the sets after it read as before
+        m.remove(6);
+        m.remove(6);
+        m.remove(MAX_ATTRS);
+        expected.remove(6);
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        assert_eq!(read, expected);
+        assert!(!m.contains_key(6));
     }
 
     #[test]

@@ -370,7 +370,7 @@ pub fn assess_prepared(
             assessed_at: format_rfc3339(at).into(),
         },
     };
-    let mut found: Vec<Vec<Finding>> = Vec::new();
+    let mut found: Vec<Vec<(usize, Finding)>> = Vec::new();
     let mut rule_results = Vec::new();
     for (ti, _) in ENTITY_TYPES.iter().enumerate() {
         let rules: Vec<&Rule> = pack.rules.iter().filter(|r| r.type_index == ti).collect();
@@ -381,12 +381,14 @@ pub fn assess_prepared(
         found.extend(f);
         rule_results.extend(r);
     }
-    // moved once, into a vector of the right size
-    let mut findings = Vec::with_capacity(found.iter().map(Vec::len).sum());
-    for f in found {
-        findings.extend(f);
+    // moved once, into a vector of the right size; each one's entity index kept beside it
+    let total = found.iter().map(Vec::len).sum();
+    let (mut findings, mut entity_of) = (Vec::with_capacity(total), Vec::with_capacity(total));
+    for (ei, f) in found.into_iter().flatten() {
+        entity_of.push(ei);
+        findings.push(f);
     }
-    sort_findings(&mut findings);
+    sort_findings(&mut findings, &entity_of);
     rule_results.sort_by(|a, b| a.id.cmp(&b.id));
     let requirements = status::requirement_results(&pack.catalogs, &pack.rules, &rule_results);
     let standards = status::standard_summaries(&pack.catalogs, &requirements);
@@ -485,7 +487,8 @@ const ENTITY_CHUNK: usize = 2048;
 
 /// What the rules of one type found on a chunk of its entities.
 struct TypeOutcome {
-    findings: Vec<Finding>,
+    /// (entity index, finding)
+    findings: Vec<(usize, Finding)>,
     /// Per rule: (nonconformities, indeterminate results).
     tallies: Vec<(usize, usize)>,
     /// Per rule: entities not assessed because their source lacks an attribute it reads.
@@ -547,7 +550,7 @@ impl<'a> RunContext<'a> {
         rules: &[&Rule],
         context: &'a Context,
         coverage: &Coverage,
-    ) -> (Vec<Vec<Finding>>, Vec<RuleResult>) {
+    ) -> (Vec<Vec<(usize, Finding)>>, Vec<RuleResult>) {
         let reads: Vec<ReadEvidence> = rules
             .iter()
             .map(|r| self.attributes.reads(ti, &r.reads))
@@ -603,18 +606,18 @@ impl<'a> RunContext<'a> {
                         }
                         if v.satisfied.binary_search(&ai).is_ok() {
                             out.tallies[ri].0 += 1;
-                            out.findings.push(self.finding(&texts[ri], ei, None));
+                            out.findings.push((ei, self.finding(&texts[ri], ei, None)));
                         } else if let Some((_, err)) = v.errors.iter().find(|(i, _)| *i == ai) {
                             out.tallies[ri].1 += 1;
                             out.findings
-                                .push(self.finding(&texts[ri], ei, Some(err.clone())));
+                                .push((ei, self.finding(&texts[ri], ei, Some(err.clone()))));
                         }
                     }
                     for (ri, skip) in skips.iter().enumerate() {
                         if let (Some(Skip::Indeterminate(reason)), false) = (skip, lacks[ri]) {
                             out.tallies[ri].1 += 1;
                             out.findings
-                                .push(self.finding(&texts[ri], ei, Some(reason.clone())));
+                                .push((ei, self.finding(&texts[ri], ei, Some(reason.clone()))));
                         }
                     }
                 }
@@ -709,23 +712,30 @@ impl<'a> RunContext<'a> {
     }
 }
 
-/// Sorts findings by (rule, entity type, entity id), stably: a snapshot built without
+/// Sorts findings by (rule, entity type, entity id, entity index): a snapshot built without
 /// `build_model` (a policy test case) may hold an id twice, and its findings then keep the
-/// order the entities have. The indices are sorted (the position breaks ties), then each
-/// finding is moved once: a merge sort of the findings themselves moved tens of thousands of
-/// ~330-byte values a dozen times over (70 ms at 1M entities).
-fn sort_findings(findings: &mut [Finding]) {
+/// order the entities have (`entity_of[i]` is finding `i`'s entity index), whatever order the
+/// entities were evaluated in. The indices are sorted, then each finding is moved once: a
+/// merge sort of the findings themselves moved tens of thousands of ~330-byte values a dozen
+/// times over (70 ms at 1M entities).
+fn sort_findings(findings: &mut [Finding], entity_of: &[usize]) {
     let mut order: Vec<usize> = (0..findings.len()).collect();
     {
         let findings: &[Finding] = findings;
         order.par_sort_unstable_by(|&a, &b| {
             let (x, y) = (&findings[a], &findings[b]);
-            (&x.rule.id, &x.entity.entity_type, &x.entity.id, a).cmp(&(
-                &y.rule.id,
-                &y.entity.entity_type,
-                &y.entity.id,
-                b,
-            ))
+            (
+                &x.rule.id,
+                &x.entity.entity_type,
+                &x.entity.id,
+                entity_of.get(a),
+            )
+                .cmp(&(
+                    &y.rule.id,
+                    &y.entity.entity_type,
+                    &y.entity.id,
+                    entity_of.get(b),
+                ))
         });
     }
     crate::permute::apply_permutation(findings, order);

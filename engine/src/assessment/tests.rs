@@ -377,6 +377,35 @@ fn the_same_inputs_give_the_same_bytes() {
     assert_eq!(one, two);
 }
 
+/// A snapshot not built by `build_model` (a policy test case) may hold an id twice: the two
+/// findings keep the order their entities have, whatever order they were evaluated in.
+#[test]
+fn findings_on_one_id_held_twice_keep_the_entities_order() {
+    let fx = Fixture::new();
+    let pack = mini_pack();
+    let values = params::resolve(&pack.parameters, &BTreeMap::new()).unwrap();
+    for (first, second) in [("one", "two"), ("two", "one")] {
+        let mut snapshot = fx.snapshot();
+        let i = snapshot
+            .entities
+            .iter()
+            .position(|e| e.id == "alice")
+            .unwrap();
+        let mut twin = snapshot.entities[i].clone();
+        snapshot.entities[i].name = first.into();
+        twin.name = second.into();
+        snapshot.entities.insert(i + 1, twin);
+        let a = assess(&pack, &snapshot, parse_rfc3339(AT).unwrap(), &values).unwrap();
+        let names: Vec<&str> = a
+            .findings
+            .iter()
+            .filter(|f| f.rule.id == "t.privileged-without-mfa")
+            .map(|f| f.entity.name.as_str())
+            .collect();
+        assert_eq!(names, [first, second]);
+    }
+}
+
 #[test]
 fn an_evidence_fact_with_an_empty_population_makes_its_rules_not_assessed() {
     // the identity source supplies training dates but no identity carries one: "not assessed",

@@ -37,6 +37,6 @@ pub fn run(args: &ExplainArgs, config: &Config, out: &mut dyn Write) -> Result<E
                 line,
                 text,
             });
-    explanation_text(&explanation, record.as_ref(), out).map_err(CliError::input)?;
+    explanation_text(&explanation, record.as_ref(), out).map_err(CliError::output)?;
     Ok(Exit::Success)
 }

@@ -33,7 +33,7 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
                     .join(", "),
                 p.digest
             )
-            .map_err(CliError::input)?;
+            .map_err(CliError::output)?;
         }
         PolicyCommand::Fmt { pack, check } => {
             return fmt(&super::pack_dir(pack.as_deref(), config), *check, out)
@@ -44,7 +44,7 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
             let files =
                 conform_engine::fs::load_pack(&dir).map_err(|e| CliError::Input(chain(&e)))?;
             let outcomes = policy_test::run(&p, &files.tests, filter.as_deref());
-            let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(CliError::input);
+            let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(CliError::output);
             let mut failed = 0;
             for o in &outcomes {
                 match &o.failure {
@@ -78,7 +78,7 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
                     .map_err(std::io::Error::other)
                     .and_then(|_| writeln!(out)),
             };
-            written.map_err(CliError::input)?;
+            written.map_err(CliError::output)?;
         }
         PolicyCommand::Diff {
             old,
@@ -90,7 +90,7 @@ pub fn run(cmd: &PolicyCommand, config: &Config, out: &mut dyn Write) -> Result<
             let dir = super::pack_dir(pack.as_deref(), config);
             let p = super::load_pack(&dir)?;
             out.write_all(p.schema_text.as_bytes())
-                .map_err(CliError::input)?;
+                .map_err(CliError::output)?;
         }
     }
     Ok(Exit::Success)
@@ -111,12 +111,12 @@ fn fmt(dir: &std::path::Path, check: bool, out: &mut dyn Write) -> Result<Exit, 
                 std::fs::write(&path, formatted).map_err(|e| {
                     CliError::Input(format!("cannot write `{}`: {e}", path.display()))
                 })?;
-                writeln!(out, "formatted {rel}").map_err(CliError::input)?;
+                writeln!(out, "formatted {rel}").map_err(CliError::output)?;
             }
         }
     }
     for f in &unformatted {
-        writeln!(out, "not formatted: {f}").map_err(CliError::input)?;
+        writeln!(out, "not formatted: {f}").map_err(CliError::output)?;
     }
     Ok(if unformatted.is_empty() {
         Exit::Success
@@ -166,6 +166,6 @@ fn diff(
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(out)),
     }
-    .map_err(CliError::input)?;
+    .map_err(CliError::output)?;
     Ok(Exit::Success)
 }

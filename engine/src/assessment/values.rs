@@ -10,13 +10,6 @@ use crate::model::value::AttrRef;
 use crate::model::{entity_type_index, AttrType, EvidenceEntity, ENTITY_TYPES};
 use crate::time::format_rfc3339;
 
-fn attr_json(v: AttrRef<'_>) -> Value {
-    match v {
-        AttrRef::Time(t) => Value::String(format_rfc3339(t)),
-        other => other.to_json(),
-    }
-}
-
 /// Resolves `resource.a.b` on `e`, following references through the snapshot.
 fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Value {
     let Some((first, rest)) = path.split_first() else {
@@ -27,7 +20,7 @@ fn resource_path(path: &[&str], e: &EvidenceEntity, ctx: &RunContext<'_>) -> Val
         return Value::Null;
     };
     if rest.is_empty() {
-        return attr_json(v);
+        return v.to_json();
     }
     let (AttrRef::Ref(id), Some(AttrType::Ref(target))) = (v, def.attr(first).map(|a| a.ty)) else {
         return Value::Null;

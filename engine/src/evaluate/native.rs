@@ -183,10 +183,7 @@ impl<'a> Eval<'a> {
             };
             (ai, ty, target)
         };
-        let value = match (ai, ty) {
-            (Some(i), Some(ty)) => e.attrs.get_typed(i, ty),
-            _ => None,
-        };
+        let value = ai.and_then(|i| e.value(i));
         match (has, value) {
             (true, v) => Ok(Val::Bool(v.is_some())),
             (false, Some(v)) => Ok(attr_val(v, ty, target)),

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
-use crate::time::{format_rfc3339, parse_rfc3339};
+use crate::time::parse_rfc3339;
 
 mod fast;
 mod packed;
@@ -36,38 +36,6 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
-    /// The value as it is written in a snapshot (times as RFC 3339).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value;
-        match self {
-            AttrValue::Bool(b) => Value::Bool(*b),
-            AttrValue::Long(n) => Value::from(*n),
-            AttrValue::String(s) => Value::String(s.to_string()),
-            AttrValue::Ref(s) => Value::String(s.to_string()),
-            AttrValue::Time(t) => Value::String(format_rfc3339(*t)),
-            AttrValue::StringSet(v) | AttrValue::RefSet(v) => {
-                Value::Array(v.iter().map(|s| Value::String(s.to_string())).collect())
-            }
-        }
-    }
-
-    /// The text of a string or the id of a reference.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            AttrValue::String(s) => Some(s),
-            AttrValue::Ref(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The items of a set of strings or of references.
-    pub fn as_set(&self) -> Option<&[Box<str>]> {
-        match self {
-            AttrValue::StringSet(v) | AttrValue::RefSet(v) => Some(v),
-            _ => None,
-        }
-    }
-
     /// A set value of `items`: sorted, duplicates removed, held in exactly its size.
     pub fn set_of(mut items: Vec<Box<str>>) -> StrSet {
         items.sort_unstable();
@@ -496,6 +464,7 @@ impl EvidenceEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::format_rfc3339;
 
     const HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

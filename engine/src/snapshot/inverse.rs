@@ -34,6 +34,7 @@ pub(crate) fn inverse_declarations() -> Vec<((usize, usize), (usize, usize))> {
 /// sorted; every entity of a type with inverse attributes gets them (empty when nothing
 /// refers to it). Gives the (entity index, attribute index) of the values too large to hold
 /// (more than 4 GiB of ids), left out.
+#[must_use]
 pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(usize, usize)> {
     let wanted = inverse_declarations();
     if wanted.is_empty() {

@@ -485,8 +485,6 @@ fn piece_lines(piece: &[u8]) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     })
 }
 
-/// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate
-/// ids (the first one read wins) and derives the inverse attributes.
 /// A problem with entity `e` as a whole (not with one of its lines).
 fn entity_problem(e: &EvidenceEntity, error: String) -> Unreadable {
     Unreadable {
@@ -498,6 +496,8 @@ fn entity_problem(e: &EvidenceEntity, error: String) -> Unreadable {
     }
 }
 
+/// The second stage of [`read_snapshot`]: sorts the entities by (type, id), skips duplicate
+/// ids (the first one read wins) and derives the inverse attributes.
 pub fn build_model(
     manifest: Manifest,
     mut entities: Vec<EvidenceEntity>,

@@ -60,7 +60,7 @@ fn a_written_snapshot_reads_back_with_inverse_attributes_and_unreadable_lines() 
     assert_eq!(snap.entities.len(), 2);
     let asset = snap.entities.iter().find(|e| e.id == "a1").unwrap();
     assert_eq!(
-        asset.attr("backup_jobs").map(|v| v.to_owned()),
+        asset.attr("backup_jobs").map(|v| v.to_value()),
         Some(AttrValue::RefSet(Box::new(["j1".into()])))
     );
     assert_eq!(snap.unreadable.len(), 1);

@@ -76,7 +76,11 @@ impl<'de> Visitor<'de> for Line<'_> {
             return fallback();
         };
         let def = &ENTITY_TYPES[type_index];
-        let attrs = attrs.unwrap_or_default();
+        // a line without attributes goes to the full reader, which also starts the inverse
+        // attributes as empty sets
+        let Some(attrs) = attrs else {
+            return fallback();
+        };
         let missing = def.attrs.iter().enumerate().any(|(idx, a)| {
             !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(idx)
         });

@@ -81,53 +81,44 @@ impl AttrMap {
 
     /// The value of `idx`, read as the type `defs` (the entity type's attributes) give it.
     pub fn get<'a>(&'a self, defs: &[AttrDef], idx: usize) -> Option<AttrRef<'a>> {
-        self.get_typed(idx, defs.get(idx)?.ty)
-    }
-
-    /// The value of `idx`, read as `ty`: the type the entity type's definition gives
-    /// attribute `idx` (any other reads garbage, never out of bounds).
-    pub fn get_typed(&self, idx: usize, ty: AttrType) -> Option<AttrRef<'_>> {
         let word = *self.words.get(self.position(idx)?)?;
-        Some(self.decode(ty, word))
+        self.decode(defs.get(idx)?.ty, word)
     }
 
-    fn str_at(&self, word: u64) -> &str {
+    fn str_at(&self, word: u64) -> Option<&str> {
         let (start, end) = bounds(word);
-        self.text.get(start..end).unwrap_or_default()
+        self.text.get(start..end)
     }
 
-    fn decode(&self, ty: AttrType, word: u64) -> AttrRef<'_> {
+    /// The value `word` holds as `ty`; `None` for a word that holds none (the map's
+    /// constructors never write one): it reads as absent, never as a plausible value.
+    fn decode(&self, ty: AttrType, word: u64) -> Option<AttrRef<'_>> {
         let items = || {
             let (start, end) = bounds(word);
             let from = self.len();
-            StrItems {
-                spans: self.words.get(from + start..from + end).unwrap_or_default(),
+            Some(StrItems {
+                spans: self.words.get(from + start..from + end)?,
                 text: &self.text,
-            }
+            })
         };
-        match ty {
+        Some(match ty {
             AttrType::Bool => AttrRef::Bool(word != 0),
             // the word holds the value's bits
             AttrType::Long => AttrRef::Long(word as i64),
             AttrType::Time => AttrRef::Time(word as i64),
-            AttrType::Enum(values) => AttrRef::String(
-                usize::try_from(word)
-                    .ok()
-                    .and_then(|i| values.get(i))
-                    .map_or("", |v| v),
-            ),
-            AttrType::String => AttrRef::String(self.str_at(word)),
-            AttrType::Ref(_) => AttrRef::Ref(self.str_at(word)),
-            AttrType::StringSet => AttrRef::StringSet(items()),
-            AttrType::RefSet(_) => AttrRef::RefSet(items()),
-        }
+            AttrType::Enum(values) => AttrRef::String(values.get(usize::try_from(word).ok()?)?),
+            AttrType::String => AttrRef::String(self.str_at(word)?),
+            AttrType::Ref(_) => AttrRef::Ref(self.str_at(word)?),
+            AttrType::StringSet => AttrRef::StringSet(items()?),
+            AttrType::RefSet(_) => AttrRef::RefSet(items()?),
+        })
     }
 
     /// (index, value) pairs in index order.
     pub fn iter<'a>(&'a self, defs: &'a [AttrDef]) -> impl Iterator<Item = (usize, AttrRef<'a>)> {
         self.indices()
             .zip(self.words.iter())
-            .filter_map(|(idx, &word)| Some((idx, self.decode(defs.get(idx)?.ty, word))))
+            .filter_map(|(idx, &word)| Some((idx, self.decode(defs.get(idx)?.ty, word)?)))
     }
 
     /// The indices present, in order.
@@ -160,11 +151,11 @@ impl AttrMap {
         }
     }
 
-    /// Sets `idx` to the set of `items` (sorted, without duplicates), as when inverse
-    /// attributes are derived. An empty set replaces a present value in place; otherwise the
-    /// map is rebuilt (two allocations).
+    /// Sets `idx` to the set of `items`, which must be sorted and without duplicates (refused
+    /// otherwise), as when inverse attributes are derived. An empty set replaces a present
+    /// value in place; otherwise the map is rebuilt (two allocations).
     pub fn insert_set(&mut self, idx: usize, items: &[&str]) -> Result<(), Unpackable> {
-        if idx >= MAX_ATTRS {
+        if idx >= MAX_ATTRS || items.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Unpackable);
         }
         if items.is_empty() {
@@ -400,7 +391,7 @@ impl<'a> AttrRef<'a> {
     }
 
     /// The value, owned.
-    pub fn to_owned(&self) -> AttrValue {
+    pub fn to_value(&self) -> AttrValue {
         let set = |v: &StrItems<'_>| v.iter().map(Box::from).collect();
         match *self {
             AttrRef::Bool(b) => AttrValue::Bool(b),
@@ -416,7 +407,7 @@ impl<'a> AttrRef<'a> {
 
 impl PartialEq<AttrValue> for AttrRef<'_> {
     fn eq(&self, other: &AttrValue) -> bool {
-        self.to_owned() == *other
+        self.to_value() == *other
     }
 }
 
@@ -442,17 +433,6 @@ impl<'a> StrItems<'a> {
             let (start, end) = bounds(w);
             text.get(start..end).unwrap_or_default()
         })
-    }
-
-    /// Whether `s` is one of the items (a binary search: they are sorted).
-    pub fn contains(&self, s: &str) -> bool {
-        let text = self.text;
-        self.spans
-            .binary_search_by(|&w| {
-                let (start, end) = bounds(w);
-                text.get(start..end).unwrap_or_default().cmp(s)
-            })
-            .is_ok()
     }
 }
 
@@ -533,7 +513,7 @@ mod tests {
         assert!(items.is_empty());
         for (idx, v) in &given {
             assert_eq!(
-                m.get(DEFS, *idx).map(|r| r.to_owned()).as_ref(),
+                m.get(DEFS, *idx).map(|r| r.to_value()).as_ref(),
                 Some(v),
                 "{idx}"
             );
@@ -542,7 +522,7 @@ mod tests {
         assert_eq!(m.get(DEFS, 11), None);
         assert_eq!(m.get(DEFS, MAX_ATTRS + 3), None);
         assert!(!m.contains_key(MAX_ATTRS));
-        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, given);
         assert_eq!(m.indices().collect::<Vec<_>>(), (0..11).collect::<Vec<_>>());
         // the longs' and times' bits are kept whole
@@ -579,7 +559,7 @@ mod tests {
             (7, AttrValue::RefSet(set(&[]))),
             (10, AttrValue::RefSet(set(&["a1", "a2"]))),
         ];
-        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
         // the packer is empty again and packs the next map from scratch
         let w = p.text("x").unwrap();
@@ -597,20 +577,23 @@ mod tests {
         m.insert_set(7, &["j1", "j2"]).unwrap();
         let mut expected = values();
         expected[7] = (7, AttrValue::RefSet(set(&["j1", "j2"])));
-        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
         // a present set is replaced
         m.insert_set(10, &[]).unwrap();
         expected[10] = (10, AttrValue::RefSet(set(&[])));
-        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
         assert_eq!(m.insert_set(MAX_ATTRS, &["x"]), Err(Unpackable));
+        // items not sorted, or repeated, are refused
+        assert_eq!(m.insert_set(7, &["b", "a"]), Err(Unpackable));
+        assert_eq!(m.insert_set(7, &["a", "a"]), Err(Unpackable));
         // a value removed is absent; the sets after it read as before
         m.remove(6);
         m.remove(6);
         m.remove(MAX_ATTRS);
         expected.remove(6);
-        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_owned())).collect();
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
         assert!(!m.contains_key(6));
     }
@@ -633,17 +616,36 @@ mod tests {
         }
     }
 
+    /// A word that holds no value of its type reads as absent, never as `""` or `[]`.
     #[test]
-    fn set_items_are_found_by_binary_search() {
+    fn a_word_that_holds_nothing_reads_as_absent() {
+        let m = AttrMap {
+            // a string, an enum, a reference and a set
+            present: split_bits(0b1101100),
+            words: vec![
+                span(0, 9).unwrap(),
+                3,
+                span(1, 5).unwrap(),
+                span(0, 1).unwrap(),
+            ]
+            .into_boxed_slice(),
+            text: ArcStr::from("ab"),
+        };
+        for idx in [2, 3, 5, 6] {
+            assert!(m.contains_key(idx));
+            assert_eq!(m.get(DEFS, idx), None, "{idx}");
+        }
+        assert_eq!(m.iter(DEFS).count(), 0);
+    }
+
+    #[test]
+    fn set_items_read_sorted() {
         let mut items = vec![(6, AttrValue::StringSet(set(&["d", "b", "f", "a", "c"])))];
         let m = AttrMap::from_values(DEFS, &mut items).unwrap();
         let Some(AttrRef::StringSet(s)) = m.get(DEFS, 6) else {
             panic!("a set")
         };
         assert_eq!(s.iter().collect::<Vec<_>>(), ["a", "b", "c", "d", "f"]);
-        for x in ["a", "b", "c", "d", "e", "f", "", "g"] {
-            assert_eq!(s.contains(x), s.iter().any(|i| i == x), "{x}");
-        }
         assert_eq!(format!("{s:?}"), r#"["a", "b", "c", "d", "f"]"#);
     }
 }

@@ -314,10 +314,10 @@ mod indexed {
         for e in &full.entities {
             match e.type_name() {
                 "Service" => {
-                    services.push(e.id.clone());
+                    services.push(e.id().to_string());
                     if services.len() < 8 {
-                        services.push(e.name.clone());
-                        services.push(e.id.rsplit(':').next().unwrap().to_string());
+                        services.push(e.name().to_string());
+                        services.push(e.id().rsplit(':').next().unwrap().to_string());
                     }
                 }
                 "Ticket" => {
@@ -325,7 +325,7 @@ mod indexed {
                     let kind = text(e, "kind");
                     if !kinds_seen.contains(&kind) {
                         kinds_seen.push(kind);
-                        changes.push(Some(e.id.clone()));
+                        changes.push(Some(e.id().to_string()));
                         changes.extend(text(e, "key").map(Some));
                     }
                 }

@@ -53,7 +53,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
             _ => 0,
         };
         if best.is_none_or(|(m, _)| n > m) {
-            best = Some((n, e.id.as_str()));
+            best = Some((n, e.id()));
         }
     }
     let (_, service) = best?;
@@ -62,7 +62,7 @@ fn pick_request(snapshot: &conform_engine::snapshot::EvidenceSnapshot) -> Option
         .iter()
         .filter(|e| e.type_name() == "Ticket" && text(e, "kind").as_deref() == Some("change"))
         .find(|e| matches!(e.attr("service"), Some(AttrRef::Ref(s)) if s == service))
-        .map(|e| e.id.clone());
+        .map(|e| e.id().to_string());
     Some(GateRequest {
         service: service.to_string(),
         change,

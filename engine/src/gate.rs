@@ -182,7 +182,7 @@ impl GateEvidence for LoadedEvidence<'_> {
         Ok(self
             .0
             .entities
-            .binary_search_by(|e| (e.type_index, e.id.as_str()).cmp(&(type_index, id)))
+            .binary_search_by(|e| (e.type_index, e.id()).cmp(&(type_index, id)))
             .ok())
     }
 
@@ -191,8 +191,8 @@ impl GateEvidence for LoadedEvidence<'_> {
         Ok(self
             .of_type(ti("Service"))
             .filter(|i| match field {
-                ServiceField::Name => es[*i].name == value,
-                ServiceField::IdSuffix => es[*i].id.rsplit(':').next() == Some(value),
+                ServiceField::Name => es[*i].name() == value,
+                ServiceField::IdSuffix => es[*i].id().rsplit(':').next() == Some(value),
             })
             .collect())
     }
@@ -238,8 +238,8 @@ fn text<'a>(e: &'a EvidenceEntity, attr: &str) -> Option<&'a str> {
 fn entity_ref(e: &EvidenceEntity) -> EntityRef {
     EntityRef {
         entity_type: e.type_name().into(),
-        id: e.id.clone(),
-        name: e.name.clone(),
+        id: e.id().to_string(),
+        name: e.name().to_string(),
     }
 }
 
@@ -257,7 +257,7 @@ fn find_service(ev: &mut dyn GateEvidence, wanted: &str) -> Result<Option<Handle
             [] => {}
             [one] => return Ok(Some(*one)),
             many => {
-                let ids: Vec<&str> = many.iter().map(|i| ev.get(*i).id.as_str()).collect();
+                let ids: Vec<&str> = many.iter().map(|i| ev.get(*i).id()).collect();
                 return Err(GateError::AmbiguousService(wanted.into(), ids.join(", ")));
             }
         }
@@ -271,7 +271,7 @@ fn find_change(ev: &mut dyn GateEvidence, wanted: &str) -> Result<Option<Handle>
         None => {
             let by_key = ev.tickets_by_key(wanted)?;
             if by_key.len() > 1 {
-                let ids: Vec<&str> = by_key.iter().map(|i| ev.get(*i).id.as_str()).collect();
+                let ids: Vec<&str> = by_key.iter().map(|i| ev.get(*i).id()).collect();
                 return Err(GateError::AmbiguousChange(wanted.into(), ids.join(", ")));
             }
             by_key.first().copied()
@@ -282,7 +282,7 @@ fn find_change(ev: &mut dyn GateEvidence, wanted: &str) -> Result<Option<Handle>
         let kind = text(e, "kind").unwrap_or_default();
         if kind != "change" {
             return Err(GateError::NotAChange {
-                id: e.id.clone(),
+                id: e.id().to_string(),
                 kind: kind.to_string(),
             });
         }
@@ -410,7 +410,7 @@ pub fn gate_on(
                     }
                     None => missing.push(format!(
                         "component `{c}` of service `{}` is not in the snapshot",
-                        ev.get(s).id
+                        ev.get(s).id()
                     )),
                 }
             }
@@ -423,7 +423,7 @@ pub fn gate_on(
         .map(|c| (ti("Asset"), c.clone(), "affected"))
         .collect();
     if let Some(s) = service {
-        targets.push((ti("Service"), ev.get(s).id.clone(), "service"));
+        targets.push((ti("Service"), ev.get(s).id().to_string(), "service"));
     }
     let candidates = if targets.is_empty() {
         BTreeSet::new()
@@ -521,7 +521,7 @@ pub fn gate_on(
     let mut picked: Vec<(Handle, BTreeSet<Role>)> = picked.into_iter().collect();
     picked.sort_by(|a, b| {
         let (x, y) = (ev.get(a.0), ev.get(b.0));
-        (x.type_index, &x.id).cmp(&(y.type_index, &y.id))
+        (x.type_index, x.id()).cmp(&(y.type_index, y.id()))
     });
     let sub = EvidenceSnapshot {
         manifest: ev.manifest().clone(),

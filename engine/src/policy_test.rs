@@ -132,7 +132,7 @@ fn case_snapshot(case: &CaseToml, at: i64) -> Result<EvidenceSnapshot, String> {
             .map_err(|err| format!("{} `{}`: {err}", def.name, e.id))?;
         entities.push(entity);
     }
-    entities.sort_by(|a, b| (a.type_index, &a.id).cmp(&(b.type_index, &b.id)));
+    entities.sort_by(|a, b| (a.type_index, a.id()).cmp(&(b.type_index, b.id())));
     let mut manifest = Manifest {
         format: crate::snapshot::FORMAT.to_string(),
         snapshot_id: String::new(),

@@ -35,7 +35,7 @@ impl<'a> Index<'a> {
         let by_key = snap
             .entities
             .iter()
-            .map(|e| ((e.type_name(), e.id.as_str()), e))
+            .map(|e| ((e.type_name(), e.id()), e))
             .collect();
         Self { by_key }
     }
@@ -85,7 +85,7 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
     };
     let active = |e: &EvidenceEntity| s(e, "status") == Some("active");
     for e in of(snap, "Identity") {
-        let id = &e.id;
+        let id = e.id();
         if active(e) && b(e, "privileged") && !b(e, "mfa_enrolled") {
             fire("iam.privileged-without-mfa", id);
         }
@@ -107,33 +107,33 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
     }
     for e in of(snap, "Credential") {
         if b(e, "active") && t(e, "last_rotated_at").is_some_and(|x| NOW - x > 90 * D) {
-            fire("iam.access-key-not-rotated", &e.id);
+            fire("iam.access-key-not-rotated", e.id());
         }
         let owner = s(e, "identity").and_then(|i| ix.get("Identity", i));
         if b(e, "active") && owner.is_some_and(|o| b(o, "break_glass")) {
-            fire("iam.break-glass-access-key", &e.id);
+            fire("iam.break-glass-access-key", e.id());
         }
     }
     for e in of(snap, "Asset") {
         let live = s(e, "lifecycle") == Some("active");
         if (strict || (live && b(e, "in_scope"))) && s(e, "owner").is_none() {
-            fire("cmdb.asset-without-owner", &e.id);
+            fire("cmdb.asset-without-owner", e.id());
         }
         if let Some(owner) = s(e, "owner") {
             match ix.get("Identity", owner) {
                 None => {
-                    unknown.insert(e.id.clone());
+                    unknown.insert(e.id().to_string());
                 }
-                Some(o) if !active(o) => fire("cmdb.owner-not-active", &e.id),
+                Some(o) if !active(o) => fire("cmdb.owner-not-active", e.id()),
                 Some(_) => {}
             }
         }
         let prod = s(e, "environment") == Some("production") || strict;
         if prod && live && t(e, "end_of_life_at").is_some_and(|x| x < NOW) {
-            fire("cmdb.end-of-life-in-production", &e.id);
+            fire("cmdb.end-of-life-in-production", e.id());
         }
         if (live || strict) && b(e, "backup_required") && set_len(e, "backup_jobs") == 0 {
-            fire("backup.missing-for-required-asset", &e.id);
+            fire("backup.missing-for-required-asset", e.id());
         }
     }
     let mut critical = (0u64, 0u64);
@@ -143,10 +143,10 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
         let rpo = if is_critical { 24 * H } else { 26 * H };
         let age = t(e, "last_success_at").map(|x| NOW - x);
         if age.is_none_or(|a| a > rpo) {
-            fire("backup.rpo-exceeded", &e.id);
+            fire("backup.rpo-exceeded", e.id());
         }
         if !b(e, "encrypted") {
-            fire("backup.unencrypted", &e.id);
+            fire("backup.unencrypted", e.id());
         }
         if is_critical {
             critical.0 += 1;
@@ -155,7 +155,7 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
     }
     let mut latest: HashMap<&str, i64> = HashMap::new();
     for e in of(snap, "Ticket") {
-        let id = &e.id;
+        let id = e.id();
         let kind = s(e, "kind").unwrap_or_default();
         let ct = s(e, "change_type");
         let assessed = if strict {
@@ -230,7 +230,7 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
             && crit
             && t(e, "last_review_at").is_none_or(|x| NOW - x > 365 * D)
         {
-            fire("supplier.review-overdue", &e.id);
+            fire("supplier.review-overdue", e.id());
         }
     }
     for e in of(snap, "Organization") {
@@ -238,16 +238,16 @@ fn oracle(snap: &EvidenceSnapshot, strict: bool) -> BTreeMap<&'static str, Outco
             .get("management_review")
             .is_none_or(|c| NOW - c > 365 * D)
         {
-            fire("ms.management-review-overdue", &e.id);
+            fire("ms.management-review-overdue", e.id());
         }
         if latest
             .get("internal_audit")
             .is_none_or(|c| NOW - c > 365 * D)
         {
-            fire("ms.internal-audit-overdue", &e.id);
+            fire("ms.internal-audit-overdue", e.id());
         }
         if critical.0 == 0 || critical.1 * 10_000 / critical.0 < 9_500 {
-            fire("backup.critical-coverage-below-target", &e.id);
+            fire("backup.critical-coverage-below-target", e.id());
         }
     }
     if !unknown.is_empty() {
@@ -293,13 +293,13 @@ fn check_references(snap: &EvidenceSnapshot) -> Vec<(String, String, String)> {
             };
             for id in ids {
                 if ix.get(target, &id).is_none() {
-                    dangling.push((e.id.clone(), def.name.to_string(), id));
+                    dangling.push((e.id().to_string(), def.name.to_string(), id));
                 }
             }
         }
         for g in &e.member_of {
             if ix.get("Group", g).is_none() {
-                dangling.push((e.id.clone(), "member_of".into(), g.clone()));
+                dangling.push((e.id().to_string(), "member_of".into(), g.clone()));
             }
         }
     }

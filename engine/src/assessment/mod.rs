@@ -685,7 +685,7 @@ impl<'a> RunContext<'a> {
             None => values::summary(&rule.rule.title, &values),
         };
         Finding {
-            id: finding_id(&rule.rule.id, e.type_name(), &e.id),
+            id: finding_id(&rule.rule.id, e.type_name(), e.id()),
             kind,
             severity: rule.severity,
             status: FindingStatus::Open,
@@ -693,12 +693,12 @@ impl<'a> RunContext<'a> {
             requirements: rule.requirements.clone(),
             entity: EntityRef {
                 entity_type: rule.entity_type.clone(),
-                id: e.id.clone(),
-                name: e.name.clone(),
+                id: e.id().to_string(),
+                name: e.name().to_string(),
             },
             evidence: EvidenceRef {
                 source: e.provenance.source.shared(),
-                record_id: e.provenance.record_id.clone(),
+                record_id: e.record_id().to_string(),
                 record_sha256: e.provenance.record_sha256.to_hex(),
                 snapshot: self.texts.snapshot.clone(),
                 collected_at: format_rfc3339(e.provenance.collected_at),

@@ -389,11 +389,11 @@ fn findings_on_one_id_held_twice_keep_the_entities_order() {
         let i = snapshot
             .entities
             .iter()
-            .position(|e| e.id == "alice")
+            .position(|e| e.id() == "alice")
             .unwrap();
         let mut twin = snapshot.entities[i].clone();
-        snapshot.entities[i].name = first.into();
-        twin.name = second.into();
+        snapshot.entities[i].rename(first);
+        twin.rename(second);
         snapshot.entities.insert(i + 1, twin);
         let a = assess(&pack, &snapshot, parse_rfc3339(AT).unwrap(), &values).unwrap();
         let names: Vec<&str> = a

@@ -18,6 +18,7 @@ use super::entities::{build, type_names};
 use super::evaluator::{
     CedarEvaluator, CompiledEvaluator, EntityEvaluator, EvaluatorKind, PolicyEvaluator,
 };
+use crate::model::value::EntityNames;
 use crate::model::{AttrOrigin, AttrType, AttrValue, EvidenceEntity, Provenance, ENTITY_TYPES};
 use crate::pack::{FactKind, PolicyPack};
 
@@ -120,30 +121,28 @@ fn entities(rng: &mut Rng, n: usize) -> Vec<EvidenceEntity> {
                 }
                 values.push((ai, value(rng, a.ty, n)));
             }
-            let attrs = crate::model::value::AttrMap::from_values(def.attrs, &mut values).unwrap();
             let member_of = match def.member_of {
                 Some(p) => (0..rng.below(3))
                     .map(|_| ref_id(rng, type_index(p), n))
                     .collect(),
                 None => Vec::new(),
             };
-            out.push(EvidenceEntity {
-                type_index: ti,
-                id: id(ti, k),
-                name: format!("entity {k}"),
-                provenance: Provenance {
-                    source: "generated".into(),
-                    record_id: k.to_string(),
-                    record_sha256: Default::default(),
-                    collected_at: NOW,
-                },
-                attrs,
-                member_of,
-            });
+            let names = EntityNames {
+                id: &id(ti, k),
+                name: &format!("entity {k}"),
+                record_id: &k.to_string(),
+            };
+            let provenance = Provenance {
+                source: "generated".into(),
+                record_sha256: Default::default(),
+                collected_at: NOW,
+            };
+            let e = EvidenceEntity::new(ti, names, provenance, &mut values, member_of);
+            out.push(e.unwrap());
         }
     }
-    out.sort_by(|a, b| (a.type_index, &a.id).cmp(&(b.type_index, &b.id)));
-    out.dedup_by(|a, b| a.type_index == b.type_index && a.id == b.id);
+    out.sort_by(|a, b| (a.type_index, a.id()).cmp(&(b.type_index, b.id())));
+    out.dedup_by(|a, b| a.type_index == b.type_index && a.id() == b.id());
     out
 }
 

@@ -118,7 +118,7 @@ pub fn build(
     let mut problems = Vec::new();
     for (i, e) in snapshot_entities.iter().enumerate() {
         let def = e.def();
-        let u = uid(&names[e.type_index], &e.id);
+        let u = uid(&names[e.type_index], e.id());
         let attrs: Vec<(String, RestrictedExpression)> = e
             .values()
             .map(|(ai, v)| {
@@ -146,7 +146,7 @@ pub fn build(
                 line: None,
                 source: e.provenance.source.to_string(),
                 entity_type: Some(def.name.to_string()),
-                error: format!("{} `{}`: {err}", def.name, e.id),
+                error: format!("{} `{}`: {err}", def.name, e.id()),
             }),
         }
         uids.push(u);

@@ -149,7 +149,7 @@ pub fn compute_with<'a>(
                             let err = v.errors.iter().find(|(i, _)| i == p || Some(*i) == *m);
                             if let Some((_, msg)) = err {
                                 t.errors += 1;
-                                let candidate = (entities[ei].id.clone(), msg.clone());
+                                let candidate = (entities[ei].id().to_string(), msg.clone());
                                 t.first_error = Some(match t.first_error.take() {
                                     Some(prev) => prev.min(candidate),
                                     None => candidate,

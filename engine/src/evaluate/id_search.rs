@@ -35,7 +35,7 @@ impl IdKeys {
             let Ok(mark) = u32::try_from(pos + 1) else {
                 break; // more than 4 billion entities of one type: the rest are not found
             };
-            let h = hasher.hash_one(&*entities[i].id);
+            let h = hasher.hash_one(entities[i].id());
             let mut at = (h as usize) & (size - 1);
             while slots[at].1 != 0 {
                 at = (at + 1) & (size - 1);
@@ -80,29 +80,27 @@ impl IdSearch {
         let keys = self.0.get(ti)?.get_or_init(|| IdKeys::new(entities, list));
         keys.candidates(id)
             .filter_map(|pos| list.get(pos).copied())
-            .find(|&i| entities[i].id == id)
+            .find(|&i| entities[i].id() == id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::value::{AttrMap, Provenance};
+    use crate::model::value::{EntityNames, Provenance};
 
     fn entity(id: &str) -> EvidenceEntity {
-        EvidenceEntity {
-            type_index: 0,
-            id: id.to_string(),
-            name: String::new(),
-            provenance: Provenance {
-                source: "s".into(),
-                record_id: String::new(),
-                record_sha256: Default::default(),
-                collected_at: 0,
-            },
-            attrs: AttrMap::new(),
-            member_of: Vec::new(),
-        }
+        let names = EntityNames {
+            id,
+            name: "",
+            record_id: "",
+        };
+        let provenance = Provenance {
+            source: "s".into(),
+            record_sha256: Default::default(),
+            collected_at: 0,
+        };
+        EvidenceEntity::new(0, names, provenance, &mut Vec::new(), Vec::new()).unwrap()
     }
 
     #[test]
@@ -155,10 +153,10 @@ mod tests {
         for (i, e) in entities.iter().enumerate() {
             let expected = (i % 2 == 0).then_some(i);
             assert_eq!(
-                search.find(&entities, 0, &list, &e.id),
+                search.find(&entities, 0, &list, e.id()),
                 expected,
                 "{}",
-                e.id
+                e.id()
             );
         }
     }

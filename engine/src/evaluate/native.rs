@@ -417,7 +417,7 @@ impl EntityEvaluator for CompiledEvaluator<'_> {
         let e = &self.view.entities[index];
         let ev = Eval {
             view: self.view,
-            resource: Val::Entity(EntTy::Model(e.type_index), &e.id, Some(index)),
+            resource: Val::Entity(EntTy::Model(e.type_index), e.id(), Some(index)),
         };
         verdicts(&self.plan, &ev)
     }

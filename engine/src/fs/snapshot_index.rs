@@ -374,11 +374,11 @@ impl IndexedSnapshot {
             at,
         )
         .map_err(|err| stale(err.to_string()))?;
-        if e.type_name() != ty || e.id != *id {
+        if e.type_name() != ty || e.id() != *id {
             return Err(stale(format!(
                 "the line holds {} `{}`",
                 e.type_name(),
-                e.id
+                e.id()
             )));
         }
         Ok(e)

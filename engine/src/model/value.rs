@@ -10,7 +10,7 @@ use crate::time::parse_rfc3339;
 mod fast;
 mod packed;
 
-pub use packed::{AttrMap, AttrRef, StrItems, Unpackable};
+pub use packed::{AttrMap, AttrRef, EntityNames, Head, StrItems, Unpackable};
 
 /// The items of a set value (strings, or the ids of referenced entities): sorted, without
 /// duplicates, held in exactly their size.
@@ -45,8 +45,8 @@ impl AttrValue {
 }
 
 const _: () = assert!(
-    std::mem::size_of::<EvidenceEntity>() <= 192,
-    "an entity is meant to take at most 192 bytes: a million of them are read at once"
+    std::mem::size_of::<EvidenceEntity>() <= 120,
+    "an entity is meant to take at most 120 bytes: a million of them are read at once"
 );
 
 /// Attribute indices an [`AttrMap`] can hold are below this. No entity type of the model has
@@ -182,7 +182,6 @@ impl std::fmt::Display for Sha256Digest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {
     pub source: SourceName,
-    pub record_id: String,
     pub record_sha256: Sha256Digest,
     /// Seconds since the Unix epoch: when the source was collected.
     pub collected_at: i64,
@@ -193,10 +192,9 @@ pub struct Provenance {
 pub struct EvidenceEntity {
     /// Index into [`ENTITY_TYPES`].
     pub type_index: usize,
-    pub id: String,
-    pub name: String,
     pub provenance: Provenance,
-    /// Attribute values by attribute index in the type's definition. Absent optional
+    /// The id, name and record id ([`Self::id`], [`Self::name`], [`Self::record_id`]), and
+    /// the attribute values by attribute index in the type's definition. Absent optional
     /// attributes are not stored; inverse attributes are empty sets until the model is built
     /// (which fills them).
     pub attrs: AttrMap,
@@ -210,6 +208,48 @@ impl EvidenceEntity {
 
     pub fn type_name(&self) -> &'static str {
         self.def().name
+    }
+
+    /// An entity of type `type_index` with `names` and `values` (distinct indices, each of its
+    /// attribute's type), which it leaves empty. The values are not checked against the model
+    /// beyond their types: the readers check them first.
+    pub fn new(
+        type_index: usize,
+        names: EntityNames<'_>,
+        provenance: Provenance,
+        values: &mut Vec<(usize, AttrValue)>,
+        member_of: Vec<String>,
+    ) -> Result<Self, Unpackable> {
+        let defs = ENTITY_TYPES.get(type_index).ok_or(Unpackable)?.attrs;
+        Ok(Self {
+            type_index,
+            provenance,
+            attrs: AttrMap::from_values(names, defs, values)?,
+            member_of,
+        })
+    }
+
+    /// Gives the entity another name (tests tell entities apart by it).
+    #[cfg(test)]
+    pub(crate) fn rename(&mut self, name: &str) {
+        self.attrs
+            .set_head(Head::Name, name)
+            .expect("a test's name is far below 4 GiB");
+    }
+
+    /// The entity's id, unique within its type.
+    pub fn id(&self) -> &str {
+        self.attrs.head(Head::Id)
+    }
+
+    /// The entity's name, as its source shows it.
+    pub fn name(&self) -> &str {
+        self.attrs.head(Head::Name)
+    }
+
+    /// The id of the raw record the entity was normalized from, in its source.
+    pub fn record_id(&self) -> &str {
+        self.attrs.head(Head::RecordId)
     }
 
     /// The value of the attribute of index `idx` in the type's definition.
@@ -232,8 +272,9 @@ impl EvidenceEntity {
 impl PartialEq for EvidenceEntity {
     fn eq(&self, other: &Self) -> bool {
         self.type_index == other.type_index
-            && self.id == other.id
-            && self.name == other.name
+            && self.id() == other.id()
+            && self.name() == other.name()
+            && self.record_id() == other.record_id()
             && self.provenance == other.provenance
             && self.member_of == other.member_of
             && self.values().eq(other.values())
@@ -407,8 +448,13 @@ pub fn entity_from_line(
         }
     }
     // the keys of a JSON object read by serde_json are distinct, and so are their indices
-    let attrs =
-        AttrMap::from_values(def.attrs, &mut values).map_err(|_| EntityLineError::TooLarge)?;
+    let names = EntityNames {
+        id: &raw.id,
+        name: &raw.name,
+        record_id: &raw.record.id,
+    };
+    let attrs = AttrMap::from_values(names, def.attrs, &mut values)
+        .map_err(|_| EntityLineError::TooLarge)?;
     for (idx, attr) in def.attrs.iter().enumerate() {
         if !attr.optional && attr.origin == AttrOrigin::Stored && !attrs.contains_key(idx) {
             return Err(EntityLineError::MissingAttribute {
@@ -426,11 +472,8 @@ pub fn entity_from_line(
     member_of.dedup();
     Ok(EvidenceEntity {
         type_index,
-        id: raw.id,
-        name: raw.name,
         provenance: Provenance {
             source: source.into(),
-            record_id: raw.record.id,
             record_sha256,
             collected_at,
         },
@@ -445,10 +488,10 @@ impl EvidenceEntity {
         let def = self.def();
         EntityLine {
             entity_type: def.name.to_string(),
-            id: self.id.clone(),
-            name: self.name.clone(),
+            id: self.id().to_string(),
+            name: self.name().to_string(),
             record: RecordRef {
-                id: self.provenance.record_id.clone(),
+                id: self.record_id().to_string(),
                 sha256: self.provenance.record_sha256.to_hex(),
             },
             attrs: self

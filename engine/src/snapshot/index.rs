@@ -156,8 +156,8 @@ pub fn index_line(
             }
             LineFacts {
                 type_index: e.type_index,
-                id: e.id,
-                name: e.name,
+                id: e.id().to_string(),
+                name: e.name().to_string(),
                 key,
                 refs,
                 stored,

@@ -50,7 +50,7 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(u
     {
         let entities = &*entities;
         for list in &mut targets {
-            list.par_sort_by(|a, b| entities[*a].id.cmp(&entities[*b].id));
+            list.par_sort_by(|a, b| entities[*a].id().cmp(entities[*b].id()));
         }
     }
     // per target type: the position in its list of the first entity with each id and how many
@@ -62,7 +62,7 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(u
             let mut first = HashMap::with_capacity_and_hasher(list.len(), Default::default());
             for (pos, &i) in list.iter().enumerate().rev() {
                 first
-                    .entry(entities[i].id.as_str())
+                    .entry(entities[i].id())
                     .and_modify(|(from, n)| {
                         *from = pos;
                         *n += 1;
@@ -96,7 +96,7 @@ pub(crate) fn fill_inverse_attributes(entities: &mut [EvidenceEntity]) -> Vec<(u
                             continue;
                         };
                         for &i in list.iter().skip(from).take(n) {
-                            out.push((i, *inv, e.id.as_str()));
+                            out.push((i, *inv, e.id()));
                         }
                     }
                 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::fill_inverse_attributes;
 use crate::model::value::AttrRef;
+use crate::model::value::EntityNames;
 use crate::model::{AttrOrigin, AttrValue, EvidenceEntity, Provenance, ENTITY_TYPES};
 
 /// The straightforward definition: by (target type, inverse attr), target id -> the ids of
@@ -32,7 +33,9 @@ fn reference(entities: &mut [EvidenceEntity]) {
             };
             if let Some(map) = found.get_mut(key) {
                 for t in targets {
-                    map.entry(t.to_string()).or_default().push(e.id.clone());
+                    map.entry(t.to_string())
+                        .or_default()
+                        .push(e.id().to_string());
                 }
             }
         }
@@ -42,7 +45,7 @@ fn reference(entities: &mut [EvidenceEntity]) {
             if matches!(a.origin, AttrOrigin::Inverse { .. }) {
                 let mut ids: Vec<&str> = found
                     .get(&(e.type_index, ai))
-                    .and_then(|m| m.get(&e.id))
+                    .and_then(|m| m.get(e.id()))
                     .map(|ids| ids.iter().map(String::as_str).collect())
                     .unwrap_or_default();
                 ids.sort();
@@ -65,20 +68,17 @@ fn entity(ty: &str, id: &str, attrs: &[(&str, AttrValue)]) -> EvidenceEntity {
             )
         })
         .collect();
-    let attrs = crate::model::value::AttrMap::from_values(def.attrs, &mut values).unwrap();
-    EvidenceEntity {
-        type_index,
-        id: id.into(),
-        name: id.into(),
-        provenance: Provenance {
-            source: "s".into(),
-            record_id: id.into(),
-            record_sha256: Default::default(),
-            collected_at: 0,
-        },
-        attrs,
-        member_of: Vec::new(),
-    }
+    let names = EntityNames {
+        id,
+        name: id,
+        record_id: id,
+    };
+    let provenance = Provenance {
+        source: "s".into(),
+        record_sha256: Default::default(),
+        collected_at: 0,
+    };
+    EvidenceEntity::new(type_index, names, provenance, &mut values, Vec::new()).unwrap()
 }
 
 #[test]
@@ -87,14 +87,78 @@ fn the_sort_is_stable_by_type_and_id() {
         .map(|i: usize| {
             let ty = ["Asset", "Identity", "Ticket"][(i * 7) % 3];
             let mut e = entity(ty, &format!("id{}", (i * 31) % 97), &[]);
-            e.name = i.to_string(); // tells duplicates apart
+            e.rename(&i.to_string()); // tells duplicates apart
             e
         })
         .collect();
     let mut expected = entities.clone();
-    expected.sort_by(|a, b| (a.type_index, &a.id).cmp(&(b.type_index, &b.id)));
-    super::sort_by_type_and_id(&mut entities);
+    expected.sort_by(|a, b| (a.type_index, a.id()).cmp(&(b.type_index, b.id())));
+    let duplicates = super::sort_by_type_and_id(&mut entities);
     assert_eq!(entities, expected);
+    let expected_duplicates: Vec<usize> = (1..expected.len())
+        .filter(|&k| {
+            let (a, b) = (&expected[k - 1], &expected[k]);
+            (a.type_index, a.id()) == (b.type_index, b.id())
+        })
+        .collect();
+    assert!(!expected_duplicates.is_empty());
+    assert_eq!(duplicates, expected_duplicates);
+}
+
+/// The model keeps the first entity read of each (type, id), and reports each one skipped.
+#[test]
+fn the_model_keeps_the_first_of_each_id_and_reports_the_others() {
+    let mut entities = Vec::new();
+    for (i, (ty, id)) in [
+        ("Asset", "a2"),
+        ("Asset", "a1"),
+        ("Identity", "a1"),
+        ("Asset", "a2"),
+        ("Asset", "a1"),
+        ("Asset", "a2"),
+        ("Asset", "a0"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e = entity(ty, id, &[]);
+        e.rename(&i.to_string());
+        entities.push(e);
+    }
+    let manifest = super::Manifest {
+        format: super::FORMAT.to_string(),
+        snapshot_id: String::new(),
+        organization: "o".into(),
+        created_at: "2026-11-25T00:00:00Z".into(),
+        sources: Vec::new(),
+        files: Vec::new(),
+        index: None,
+    };
+    let model = super::build_model(manifest, entities, Vec::new());
+    let kept: Vec<(&str, &str, &str)> = model
+        .entities
+        .iter()
+        .map(|e| (e.type_name(), e.id(), e.name()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            // types in the model's order
+            ("Identity", "a1", "2"),
+            ("Asset", "a0", "6"),
+            ("Asset", "a1", "1"),
+            ("Asset", "a2", "0"),
+        ]
+    );
+    let errors: Vec<&str> = model.unreadable.iter().map(|u| u.error.as_str()).collect();
+    assert_eq!(
+        errors,
+        [
+            "duplicate Asset id `a1` (first read from source `s`); this one was skipped",
+            "duplicate Asset id `a2` (first read from source `s`); this one was skipped",
+            "duplicate Asset id `a2` (first read from source `s`); this one was skipped",
+        ]
+    );
 }
 
 #[test]

@@ -503,31 +503,40 @@ pub fn build_model(
     mut entities: Vec<EvidenceEntity>,
     mut unreadable: Vec<Unreadable>,
 ) -> EvidenceSnapshot {
-    sort_by_type_and_id(&mut entities);
+    let duplicates = sort_by_type_and_id(&mut entities);
     let mut deduped = entities;
-    deduped.dedup_by(|e, prev| {
-        let duplicate = prev.type_index == e.type_index && prev.id == e.id;
-        if duplicate {
-            unreadable.push(entity_problem(
-                e,
-                format!(
-                    "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
-                    e.type_name(),
-                    e.id,
-                    prev.provenance.source
-                ),
-            ));
+    if !duplicates.is_empty() {
+        for &k in &duplicates {
+            // the first of a run of equal ids is never a duplicate: `k` > 0
+            if let (Some(prev), Some(e)) = (deduped.get(k.wrapping_sub(1)), deduped.get(k)) {
+                unreadable.push(entity_problem(
+                    e,
+                    format!(
+                        "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
+                        e.type_name(),
+                        e.id(),
+                        prev.provenance.source
+                    ),
+                ));
+            }
         }
-        duplicate
-    });
-    for (i, ai) in fill_inverse_attributes(&mut deduped) {
+        let mut k = 0;
+        let mut next = duplicates.iter().peekable();
+        deduped.retain(|_| {
+            let skip = next.next_if_eq(&&k).is_some();
+            k += 1;
+            !skip
+        });
+    }
+    let filled = fill_inverse_attributes(&mut deduped);
+    for (i, ai) in filled {
         let e = &deduped[i];
         unreadable.push(entity_problem(
             e,
             format!(
                 "{} `{}`: its `{}` (the entities referring to it) exceed 4 GiB of ids and were left out",
                 e.type_name(),
-                e.id,
+                e.id(),
                 e.def().attrs.get(ai).map_or("", |a| a.name)
             ),
         ));
@@ -633,18 +642,53 @@ pub fn attributes_carried(
 /// Sorts by (type, id), stably: of entities with the same (type, id), the first read stays
 /// first. The keys are sorted (with the position as the last key, so that the order is total),
 /// then the entities are moved into place along the cycles of the permutation: cheaper than
-/// moving whole entities through a merge sort.
-fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) {
-    let mut keys: Vec<(usize, &str, usize)> = entities
+/// moving whole entities through a merge sort. Gives the positions, in the sorted order, of
+/// the entities whose (type, id) the one before them has: the duplicates, ascending.
+fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) -> Vec<usize> {
+    // The ids are copied into one text per chunk of entities first: the sort then compares
+    // ids packed together, not ids spread across the entities' texts (a cache miss each).
+    let ids: Vec<(String, Vec<usize>)> = entities
+        .par_chunks(SORT_CHUNK)
+        .map(|chunk| {
+            let mut text = String::with_capacity(chunk.len() * 32);
+            let mut ends = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                text.push_str(e.id());
+                ends.push(text.len());
+            }
+            (text, ends)
+        })
+        .collect();
+    let types: Vec<usize> = entities.iter().map(|e| e.type_index).collect();
+    let mut keys: Vec<(usize, &str, usize)> = ids
         .par_iter()
         .enumerate()
-        .map(|(i, e)| (e.type_index, e.id.as_str(), i))
+        .flat_map_iter(|(c, (text, ends))| {
+            let types = &types;
+            ends.iter().enumerate().scan(0, move |from, (k, &end)| {
+                let i = c * SORT_CHUNK + k;
+                let id = text.get(*from..end).unwrap_or_default();
+                *from = end;
+                Some((types.get(i).copied().unwrap_or_default(), id, i))
+            })
+        })
         .collect();
     keys.par_sort_unstable();
+    let duplicates: Vec<usize> = keys
+        .par_windows(2)
+        .enumerate()
+        .filter(|(_, w)| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+        .map(|(k, _)| k + 1)
+        .collect();
     // position k receives the entity now at perm[k]
     let perm: Vec<usize> = keys.into_par_iter().map(|(_, _, i)| i).collect();
+    drop(ids);
     crate::permute::apply_permutation(entities, perm);
+    duplicates
 }
+
+/// Entities per unit of parallel work when their ids are copied out to be sorted.
+const SORT_CHUNK: usize = 1 << 14;
 
 pub(crate) fn unreadable_line(
     path: &str,

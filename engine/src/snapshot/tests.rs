@@ -58,7 +58,7 @@ fn a_written_snapshot_reads_back_with_inverse_attributes_and_unreadable_lines() 
     assert!(manifest.snapshot_id.starts_with("sha256:"));
     let snap = load_snapshot(&dir).unwrap();
     assert_eq!(snap.entities.len(), 2);
-    let asset = snap.entities.iter().find(|e| e.id == "a1").unwrap();
+    let asset = snap.entities.iter().find(|e| e.id() == "a1").unwrap();
     assert_eq!(
         asset.attr("backup_jobs").map(|v| v.to_value()),
         Some(AttrValue::RefSet(Box::new(["j1".into()])))

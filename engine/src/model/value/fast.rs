@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::packed::{Packer, EMPTY_SET};
-use super::{AttrMap, EvidenceEntity, Provenance, Sha256Digest, SourceName};
+use super::packed::{Head, Packer, EMPTY_SET};
+use super::{EvidenceEntity, Provenance, Sha256Digest, SourceName};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
 
@@ -46,12 +46,28 @@ impl<'de> Visitor<'de> for Line<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EvidenceEntity, A::Error> {
+        let mut packer = PACKER.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        packer.clear();
+        let e = self.read(&mut map, &mut packer);
+        PACKER.with(|s| *s.borrow_mut() = packer);
+        e
+    }
+}
+
+impl Line<'_> {
+    /// The entity of the line's keys and values, its text and values packed by `packer`.
+    fn read<'de, A: MapAccess<'de>>(
+        self,
+        map: &mut A,
+        packer: &mut Packer,
+    ) -> Result<EvidenceEntity, A::Error> {
         let mut ty: Option<usize> = None;
-        let mut id: Option<String> = None;
-        let mut name: Option<String> = None;
-        let mut record: Option<Record<'de>> = None;
-        let mut attrs: Option<AttrMap> = None;
+        let (mut id, mut name, mut record_id, mut attrs) = (false, false, false, false);
+        let mut record_sha256: Option<Sha256Digest> = None;
         let mut member_of: Option<Vec<String>> = None;
+        let head = |packer: &mut Packer, which: Head, s: &str| {
+            packer.head(which, s).or_else(|_| fallback())
+        };
         while let Some(key) = map.next_key::<&str>()? {
             match key {
                 "type" if ty.is_none() => {
@@ -61,33 +77,54 @@ impl<'de> Visitor<'de> for Line<'_> {
                         None => return fallback(),
                     }
                 }
-                "id" if id.is_none() => id = Some(map.next_value()?),
-                "name" if name.is_none() => name = Some(map.next_value()?),
-                "record" if record.is_none() => record = Some(map.next_value()?),
-                "attrs" if attrs.is_none() => match ty {
-                    Some(t) => attrs = Some(map.next_value_seed(Attrs(&ENTITY_TYPES[t]))?),
+                "id" if !id => {
+                    head(packer, Head::Id, map.next_value()?)?;
+                    id = true;
+                }
+                "name" if !name => {
+                    head(packer, Head::Name, map.next_value()?)?;
+                    name = true;
+                }
+                "record" if !record_id => {
+                    let record: Record<'de> = map.next_value()?;
+                    head(packer, Head::RecordId, record.id)?;
+                    let Some(sha) = Sha256Digest::from_hex(record.sha256) else {
+                        return fallback();
+                    };
+                    record_sha256 = Some(sha);
+                    record_id = true;
+                }
+                "attrs" if !attrs => match ty {
+                    Some(t) => {
+                        map.next_value_seed(Attrs(&ENTITY_TYPES[t], &mut *packer))?;
+                        attrs = true;
+                    }
                     None => return fallback(),
                 },
                 "member_of" if member_of.is_none() => member_of = Some(map.next_value()?),
                 _ => return fallback(),
             }
         }
-        let (Some(type_index), Some(id), Some(name), Some(record)) = (ty, id, name, record) else {
+        // a line without attributes goes to the full reader, which also starts the inverse
+        // attributes as empty sets
+        let (Some(type_index), true, true, Some(record_sha256), true) =
+            (ty, id, name, record_sha256, attrs)
+        else {
             return fallback();
         };
         let def = &ENTITY_TYPES[type_index];
-        // a line without attributes goes to the full reader, which also starts the inverse
-        // attributes as empty sets
-        let Some(attrs) = attrs else {
-            return fallback();
-        };
+        // inverse attributes are empty sets until the model is built
+        for (idx, a) in def.attrs.iter().enumerate() {
+            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
+                packer.value(idx, EMPTY_SET);
+            }
+        }
+        // keys are distinct (`Attrs` checks), so this is exactly the map of them
+        let attrs = packer.finish().or_else(|_| fallback())?;
         let missing = def.attrs.iter().enumerate().any(|(idx, a)| {
             !a.optional && a.origin == AttrOrigin::Stored && !attrs.contains_key(idx)
         });
         let mut member_of = member_of.unwrap_or_default();
-        let Some(record_sha256) = Sha256Digest::from_hex(record.sha256) else {
-            return fallback();
-        };
         if missing || (def.member_of.is_none() && !member_of.is_empty()) {
             return fallback();
         }
@@ -95,11 +132,8 @@ impl<'de> Visitor<'de> for Line<'_> {
         member_of.dedup();
         Ok(EvidenceEntity {
             type_index,
-            id,
-            name,
             provenance: Provenance {
                 source: self.source.clone(),
-                record_id: record.id,
                 record_sha256,
                 collected_at: self.collected_at,
             },
@@ -109,46 +143,35 @@ impl<'de> Visitor<'de> for Line<'_> {
     }
 }
 
-/// An entity line's `record`, its hash borrowed from the line (it is kept as 32 bytes).
+/// An entity line's `record`, borrowed from the line (its id is packed, its hash kept as 32
+/// bytes); an escaped string sends the line to the full reader.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Record<'a> {
-    id: String,
+    id: &'a str,
     sha256: &'a str,
 }
 
-struct Attrs(&'static EntityTypeDef);
+/// The attributes of a line of a type, their values given to the packer `.1`.
+struct Attrs<'p>(&'static EntityTypeDef, &'p mut Packer);
 
-impl<'de> DeserializeSeed<'de> for Attrs {
-    type Value = AttrMap;
+impl<'de> DeserializeSeed<'de> for Attrs<'_> {
+    type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for Attrs {
-    type Value = AttrMap;
+impl<'de> Visitor<'de> for Attrs<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("attributes")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut packer = PACKER.with(|s| std::mem::take(&mut *s.borrow_mut()));
-        packer.clear();
-        let attrs = self.pack(&mut map, &mut packer);
-        PACKER.with(|s| *s.borrow_mut() = packer);
-        attrs
-    }
-}
-
-impl Attrs {
-    fn pack<'de, A: MapAccess<'de>>(
-        &self,
-        map: &mut A,
-        packer: &mut Packer,
-    ) -> Result<AttrMap, A::Error> {
-        let defs = self.0.attrs;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (def, packer) = (self.0, self.1);
+        let defs = def.attrs;
         let mut seen: u128 = 0;
         // writers put attributes in the model's order: look from the last one found on
         let mut next = 0;
@@ -169,19 +192,13 @@ impl Attrs {
                 packer.value(idx, word);
             }
         }
-        // inverse attributes are empty sets until the model is built
-        for (idx, a) in defs.iter().enumerate() {
-            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                packer.value(idx, EMPTY_SET);
-            }
-        }
-        // keys are distinct (`seen`), so this is exactly the map of them
-        packer.finish().or_else(|_| fallback())
+        Ok(())
     }
 }
 
 thread_local! {
-    /// The attributes of the line being parsed, before they are packed into an exact-size map.
+    /// The text and values of the line being parsed, before they are packed into an
+    /// exact-size map.
     static PACKER: std::cell::RefCell<Packer> = std::cell::RefCell::new(Packer::default());
 }
 

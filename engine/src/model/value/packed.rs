@@ -1,12 +1,14 @@
-//! An entity's attribute values, packed: one 8-byte word per value and one string holding
-//! the text of all of them.
+//! An entity's text and attribute values, packed: its id, name and record id, and one
+//! 8-byte word per value, with one string holding the text of all of them.
 //!
 //! A million entities are read at once, and the fresh memory they take is what a large
 //! assessment pays for most erratically (the kernel zeroes every new page). So the values are
 //! not a vector of 24-byte enums with a heap string per id: a boolean, a long, a time or an
 //! enumerated value (its position in the model's list) is one word; a string or a reference
 //! is a word spanning part of the entity's `text`; a set is a word spanning the item spans
-//! stored after the values' words. Two allocations per entity, whatever its values.
+//! stored after the values' words. The entity's id, name and record id are spans too, in the
+//! three words before the values' ([`HEADS`]). Two allocations per entity, whatever its
+//! values.
 //!
 //! The words do not say what they hold; the attribute's type in the model does. So values
 //! are read with the type's attribute definitions ([`AttrMap::get`]), usually through the
@@ -24,8 +26,27 @@ fn span(start: usize, len: usize) -> Option<u64> {
     Some(u64::from(start) | u64::from(len) << 32)
 }
 
-/// The word of an empty set.
+/// The word of an empty set (and of an empty string).
 pub(crate) const EMPTY_SET: u64 = 0;
+
+/// The words before the values': the spans of the entity's id, name and record id.
+const HEADS: usize = 3;
+
+/// Which of the entity's identifying strings a head word spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    Id = 0,
+    Name = 1,
+    RecordId = 2,
+}
+
+/// An entity's identifying strings, as a map is built from them.
+#[derive(Debug, Clone, Copy)]
+pub struct EntityNames<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub record_id: &'a str,
+}
 
 /// The (start, end) a [`span`] word gives.
 fn bounds(word: u64) -> (usize, usize) {
@@ -34,17 +55,29 @@ fn bounds(word: u64) -> (usize, usize) {
     (start, start + len)
 }
 
-/// Attribute values by attribute index, packed (see the module's documentation).
-#[derive(Debug, Clone, Default)]
+/// An entity's id, name and record id, and its attribute values by attribute index, packed
+/// (see the module's documentation).
+#[derive(Debug, Clone)]
 pub struct AttrMap {
     /// Bit `i` is set when index `i` is present: a `u128` held as two `u64`s, so that the map
     /// (and the entity that holds it) is aligned to 8 bytes.
     present: [u64; 2],
-    /// The words of the present indices' values, in index order; then the spans of the sets'
-    /// items.
+    /// The [`HEADS`] words; the words of the present indices' values, in index order; then
+    /// the spans of the sets' items.
     words: Box<[u64]>,
-    /// The text of the strings, references and set items.
+    /// The text of the identifying strings, strings, references and set items.
     text: ArcStr,
+}
+
+/// No values, and an empty id, name and record id.
+impl Default for AttrMap {
+    fn default() -> Self {
+        Self {
+            present: [0; 2],
+            words: Box::new([EMPTY_SET; HEADS]),
+            text: ArcStr::new(),
+        }
+    }
 }
 
 /// A value a map cannot hold: not of its attribute's type, of an index of [`MAX_ATTRS`] or
@@ -54,8 +87,25 @@ pub struct AttrMap {
 pub struct Unpackable;
 
 impl AttrMap {
-    pub fn new() -> Self {
-        Self::default()
+    /// The identifying string `which` spans; empty when the word spans no text (the map's
+    /// constructors never write such a word).
+    pub fn head(&self, which: Head) -> &str {
+        self.words
+            .get(which as usize)
+            .and_then(|&w| self.str_at(w))
+            .unwrap_or_default()
+    }
+
+    /// Sets the identifying string `which` to `s`.
+    pub fn set_head(&mut self, which: Head, s: &str) -> Result<(), Unpackable> {
+        let word = span(self.text.len(), s.len()).ok_or(Unpackable)?;
+        let mut text = String::with_capacity(self.text.len() + s.len());
+        text.push_str(&self.text);
+        text.push_str(s);
+        let slot = self.words.get_mut(which as usize).ok_or(Unpackable)?;
+        *slot = word;
+        self.text = ArcStr::from(text);
+        Ok(())
     }
 
     fn bits(&self) -> u128 {
@@ -72,7 +122,7 @@ impl AttrMap {
         if idx >= MAX_ATTRS || self.bits() & (1u128 << idx) == 0 {
             return None;
         }
-        Some((self.bits() & ((1u128 << idx) - 1)).count_ones() as usize)
+        Some(HEADS + (self.bits() & ((1u128 << idx) - 1)).count_ones() as usize)
     }
 
     pub fn contains_key(&self, idx: usize) -> bool {
@@ -95,7 +145,7 @@ impl AttrMap {
     fn decode(&self, ty: AttrType, word: u64) -> Option<AttrRef<'_>> {
         let items = || {
             let (start, end) = bounds(word);
-            let from = self.len();
+            let from = HEADS + self.len();
             Some(StrItems {
                 spans: self.words.get(from + start..from + end)?,
                 text: &self.text,
@@ -117,7 +167,7 @@ impl AttrMap {
     /// (index, value) pairs in index order.
     pub fn iter<'a>(&'a self, defs: &'a [AttrDef]) -> impl Iterator<Item = (usize, AttrRef<'a>)> {
         self.indices()
-            .zip(self.words.iter())
+            .zip(self.words.iter().skip(HEADS))
             .filter_map(|(idx, &word)| Some((idx, self.decode(defs.get(idx)?.ty, word)?)))
     }
 
@@ -164,7 +214,7 @@ impl AttrMap {
                 return Ok(());
             }
         }
-        let n = self.len();
+        let n = HEADS + self.len();
         let spans = self.words.get(n..).unwrap_or_default();
         let mut text =
             String::with_capacity(self.text.len() + items.iter().map(|s| s.len()).sum::<usize>());
@@ -185,7 +235,7 @@ impl AttrMap {
                 }
             }
             None => {
-                let p = (self.bits() & ((1u128 << idx) - 1)).count_ones() as usize;
+                let p = HEADS + (self.bits() & ((1u128 << idx) - 1)).count_ones() as usize;
                 words.insert(p, set_word);
                 self.present = split_bits(self.bits() | 1u128 << idx);
             }
@@ -198,13 +248,15 @@ impl AttrMap {
         Ok(())
     }
 
-    /// The map of `items` (distinct indices, each value of its attribute's type in `defs`).
-    /// Leaves `items` empty.
+    /// The map of `names` and `items` (distinct indices, each value of its attribute's type in
+    /// `defs`). Leaves `items` empty.
     pub fn from_values(
+        names: EntityNames<'_>,
         defs: &[AttrDef],
         items: &mut Vec<(usize, AttrValue)>,
     ) -> Result<Self, Unpackable> {
         let mut packer = Packer::default();
+        packer.names(names)?;
         for (idx, value) in items.drain(..) {
             let ty = defs.get(idx).ok_or(Unpackable)?.ty;
             let word = match (ty, value) {
@@ -243,6 +295,8 @@ fn split_bits(bits: u128) -> [u64; 2] {
 /// that its vectors are allocated once per thread.
 #[derive(Debug, Default)]
 pub(crate) struct Packer {
+    /// The [`HEADS`] words.
+    heads: [u64; HEADS],
     /// (index, word)
     values: Vec<(usize, u64)>,
     /// The spans of the sets' items, the current set's last.
@@ -254,6 +308,7 @@ pub(crate) struct Packer {
 
 impl Packer {
     pub(crate) fn clear(&mut self) {
+        self.heads = [EMPTY_SET; HEADS];
         self.values.clear();
         self.spans.clear();
         self.set_from = 0;
@@ -265,6 +320,22 @@ impl Packer {
         let word = span(self.text.len(), s.len()).ok_or(Unpackable)?;
         self.text.push_str(s);
         Ok(word)
+    }
+
+    /// Sets the identifying string `which` to `s`.
+    pub(crate) fn head(&mut self, which: Head, s: &str) -> Result<(), Unpackable> {
+        let word = self.text(s)?;
+        if let Some(slot) = self.heads.get_mut(which as usize) {
+            *slot = word;
+        }
+        Ok(())
+    }
+
+    /// Sets the three identifying strings.
+    pub(crate) fn names(&mut self, names: EntityNames<'_>) -> Result<(), Unpackable> {
+        self.head(Head::Id, names.id)?;
+        self.head(Head::Name, names.name)?;
+        self.head(Head::RecordId, names.record_id)
     }
 
     /// Adds `s` to the current set.
@@ -308,7 +379,8 @@ impl Packer {
     pub(crate) fn finish(&mut self) -> Result<AttrMap, Unpackable> {
         self.values.sort_unstable_by_key(|(k, _)| *k);
         let mut present = 0u128;
-        let mut words = Vec::with_capacity(self.values.len() + self.spans.len());
+        let mut words = Vec::with_capacity(HEADS + self.values.len() + self.spans.len());
+        words.extend_from_slice(&self.heads);
         for &(k, w) in &self.values {
             if k >= MAX_ATTRS || present & (1u128 << k) != 0 {
                 self.clear();
@@ -480,6 +552,12 @@ mod tests {
         def("rs2", AttrType::RefSet("Asset")),
     ];
 
+    const NAMES: EntityNames<'static> = EntityNames {
+        id: "okta:u1",
+        name: "ünï \u{0}",
+        record_id: "",
+    };
+
     fn set(items: &[&str]) -> StrSet {
         AttrValue::set_of(items.iter().map(|s| Box::from(*s)).collect())
     }
@@ -509,8 +587,11 @@ mod tests {
     fn every_value_reads_back_as_given() {
         let given = values();
         let mut items = given.clone();
-        let m = AttrMap::from_values(DEFS, &mut items).unwrap();
+        let m = AttrMap::from_values(NAMES, DEFS, &mut items).unwrap();
         assert!(items.is_empty());
+        assert_eq!(m.head(Head::Id), "okta:u1");
+        assert_eq!(m.head(Head::Name), "ünï \u{0}");
+        assert_eq!(m.head(Head::RecordId), "");
         for (idx, v) in &given {
             assert_eq!(
                 m.get(DEFS, *idx).map(|r| r.to_value()).as_ref(),
@@ -527,7 +608,7 @@ mod tests {
         assert_eq!(m.indices().collect::<Vec<_>>(), (0..11).collect::<Vec<_>>());
         // the longs' and times' bits are kept whole
         let mut items = vec![(1, AttrValue::Long(i64::MAX)), (4, AttrValue::Time(-1))];
-        let m = AttrMap::from_values(DEFS, &mut items).unwrap();
+        let m = AttrMap::from_values(NAMES, DEFS, &mut items).unwrap();
         assert_eq!(m.get(DEFS, 1), Some(AttrRef::Long(i64::MAX)));
         assert_eq!(m.get(DEFS, 4), Some(AttrRef::Time(-1)));
         assert_eq!(m.get(DEFS, 0), None);
@@ -536,6 +617,7 @@ mod tests {
     #[test]
     fn the_readers_packing_in_any_order_equals_the_values_packing() {
         let mut p = Packer::default();
+        p.head(Head::Name, "n").unwrap();
         p.item("a1").unwrap();
         p.item("a2").unwrap();
         p.item("a1").unwrap();
@@ -543,6 +625,7 @@ mod tests {
         p.value(10, w);
         let w = p.text("u1").unwrap();
         p.value(5, w);
+        p.head(Head::Id, "i").unwrap();
         p.value(0, 1);
         let w = p.set().unwrap();
         p.value(7, w);
@@ -561,11 +644,16 @@ mod tests {
         ];
         let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
+        assert_eq!(
+            [Head::Id, Head::Name, Head::RecordId].map(|h| m.head(h)),
+            ["i", "n", ""]
+        );
         // the packer is empty again and packs the next map from scratch
         let w = p.text("x").unwrap();
         p.value(2, w);
         let m = p.finish().unwrap();
         assert_eq!(m.iter(DEFS).count(), 1);
+        assert_eq!(m.head(Head::Id), "");
         assert_eq!(m.get(DEFS, 2), Some(AttrRef::String("x")));
     }
 
@@ -573,7 +661,7 @@ mod tests {
     fn a_set_inserted_later_leaves_the_others_as_they_were() {
         let mut items = values();
         items.retain(|(i, _)| *i != 7);
-        let mut m = AttrMap::from_values(DEFS, &mut items).unwrap();
+        let mut m = AttrMap::from_values(NAMES, DEFS, &mut items).unwrap();
         m.insert_set(7, &["j1", "j2"]).unwrap();
         let mut expected = values();
         expected[7] = (7, AttrValue::RefSet(set(&["j1", "j2"])));
@@ -596,6 +684,13 @@ mod tests {
         let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
         assert_eq!(read, expected);
         assert!(!m.contains_key(6));
+        // and the identifying strings are kept through it all; one set later reads as set
+        assert_eq!(m.head(Head::Id), "okta:u1");
+        m.set_head(Head::Name, "renamed").unwrap();
+        assert_eq!(m.head(Head::Name), "renamed");
+        assert_eq!(m.head(Head::RecordId), "");
+        let read: Vec<(usize, AttrValue)> = m.iter(DEFS).map(|(i, v)| (i, v.to_value())).collect();
+        assert_eq!(read, expected);
     }
 
     #[test]
@@ -609,7 +704,7 @@ mod tests {
             vec![(0, AttrValue::Bool(true)), (0, AttrValue::Bool(false))],
         ] {
             assert_eq!(
-                AttrMap::from_values(DEFS, &mut bad.clone()).map(|_| ()),
+                AttrMap::from_values(NAMES, DEFS, &mut bad.clone()).map(|_| ()),
                 Err(Unpackable),
                 "{bad:?}"
             );
@@ -623,6 +718,9 @@ mod tests {
             // a string, an enum, a reference and a set
             present: split_bits(0b1101100),
             words: vec![
+                EMPTY_SET,
+                EMPTY_SET,
+                span(7, 1).unwrap(),
                 span(0, 9).unwrap(),
                 3,
                 span(1, 5).unwrap(),
@@ -636,12 +734,15 @@ mod tests {
             assert_eq!(m.get(DEFS, idx), None, "{idx}");
         }
         assert_eq!(m.iter(DEFS).count(), 0);
+        assert_eq!(m.head(Head::RecordId), "");
+        assert_eq!(m.head(Head::Id), "");
+        assert_eq!(AttrMap::default().head(Head::Name), "");
     }
 
     #[test]
     fn set_items_read_sorted() {
         let mut items = vec![(6, AttrValue::StringSet(set(&["d", "b", "f", "a", "c"])))];
-        let m = AttrMap::from_values(DEFS, &mut items).unwrap();
+        let m = AttrMap::from_values(NAMES, DEFS, &mut items).unwrap();
         let Some(AttrRef::StringSet(s)) = m.get(DEFS, 6) else {
             panic!("a set")
         };

@@ -224,7 +224,7 @@ const READ_BLOCK: usize = 8 << 20;
 /// Reads the entities of a verified manifest. `open` opens a file by snapshot path.
 /// Every listed entity file is checked against its hash; a malformed line is recorded in
 /// [`EvidenceSnapshot::unreadable`] and skipped, and the rest is read.
-pub fn read_snapshot<R: Read>(
+pub fn read_snapshot<R: Read + Send>(
     manifest: Manifest,
     open: impl Fn(&str) -> Result<R, String>,
 ) -> Result<EvidenceSnapshot, SnapshotError> {
@@ -235,7 +235,7 @@ pub fn read_snapshot<R: Read>(
 /// The first stage of [`read_snapshot`]: reads and verifies every entity file the manifest
 /// lists and parses its lines into typed entities, in file order (not yet sorted, deduplicated
 /// or joined). Exposed so that the stages can be measured separately.
-pub fn read_entities<R: Read>(
+pub fn read_entities<R: Read + Send>(
     manifest: &Manifest,
     open: impl Fn(&str) -> Result<R, String>,
 ) -> Result<(Vec<EvidenceEntity>, Vec<Unreadable>), SnapshotError> {
@@ -244,7 +244,7 @@ pub fn read_entities<R: Read>(
 
 /// [`read_entities`], reading `block_size` bytes at a time and parsing them in pieces of about
 /// `piece_size` bytes (tests vary both; they change nothing but memory and speed).
-fn read_entities_in_blocks<R: Read>(
+fn read_entities_in_blocks<R: Read + Send>(
     manifest: &Manifest,
     open: impl Fn(&str) -> Result<R, String>,
     block_size: usize,
@@ -275,8 +275,9 @@ fn read_entities_in_blocks<R: Read>(
     // made is skipped, never a failure
     let mut entities = Vec::new();
     let _ = entities.try_reserve_exact(usize::try_from(declared).unwrap_or(0));
-    let mut block = Vec::new();
-    let mut pieces = Vec::new();
+    // two blocks, and the results of two blocks' pieces: see the loop below
+    let (mut block, mut next_block) = (Vec::new(), Vec::new());
+    let (mut parsed, mut parsing) = (Vec::new(), Vec::new());
     for source in &manifest.sources {
         let path = entities_path(&source.name);
         let Some(entry) = hashes.get(path.as_str()) else {
@@ -303,30 +304,39 @@ fn read_entities_in_blocks<R: Read>(
         let mut lines_before = 0;
         let mut end_of_file = false;
         block.clear();
-        while !end_of_file {
-            let complete = fill_block(&mut file, &mut block, block_size, &mut end_of_file)
-                .map_err(|e| missing(e.to_string()))?;
-            let (whole, _) = block.split_at(complete);
-            // The block's hash is taken while its lines are parsed, in parallel; a mismatch
-            // still refuses the snapshot.
-            let ((), lines_in) = rayon::join(
-                || hasher.update(whole),
+        let mut complete = fill_block(&mut file, &mut block, block_size, &mut end_of_file)
+            .map_err(|e| missing(e.to_string()))?;
+        // While one block's lines are parsed (on all cores), the same block is hashed, the
+        // previous block's entities are moved into `entities` and the next block is read: all
+        // but the parsing would otherwise leave the other cores idle. A hash mismatch still
+        // refuses the snapshot.
+        loop {
+            let last = end_of_file;
+            let (whole, rest) = block.split_at(complete);
+            next_block.clear();
+            next_block.extend_from_slice(rest);
+            let (read, lines_in) = rayon::join(
                 || {
-                    parse_lines(
-                        whole,
-                        piece_size,
-                        lines_before,
-                        source,
-                        &path,
-                        at,
-                        &mut pieces,
-                        &mut entities,
-                        &mut unreadable,
-                    )
+                    hasher.update(whole);
+                    move_parsed(&mut parsed, &mut entities, &mut unreadable);
+                    if last {
+                        return Ok(0);
+                    }
+                    fill_block(&mut file, &mut next_block, block_size, &mut end_of_file)
+                },
+                || {
+                    let at = (lines_before, at);
+                    parse_lines(whole, piece_size, at, source, &path, &mut parsing)
                 },
             );
             lines_before += lines_in;
-            block.drain(..complete);
+            std::mem::swap(&mut parsed, &mut parsing);
+            complete = read.map_err(|e| missing(e.to_string()))?;
+            if last {
+                move_parsed(&mut parsed, &mut entities, &mut unreadable);
+                break;
+            }
+            std::mem::swap(&mut block, &mut next_block);
         }
         let actual = hex::encode(hasher.finalize());
         if actual != entry.sha256 {
@@ -350,21 +360,13 @@ fn fill_block(
     end_of_file: &mut bool,
 ) -> std::io::Result<usize> {
     let start = block.len();
-    let target = start + block_size.max(1);
-    block.resize(target, 0);
-    let mut filled = start;
-    while filled < target {
-        match file.read(&mut block[filled..]) {
-            Ok(0) => {
-                *end_of_file = true;
-                break;
-            }
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    let want = block_size.max(1);
+    // `read_to_end` stops at the limit or at the end of the file, whichever comes first
+    let read = file.by_ref().take(want as u64).read_to_end(block)?;
+    if read < want {
+        *end_of_file = true;
     }
-    block.truncate(filled);
+    let filled = block.len();
     Ok(if *end_of_file {
         filled
     } else {
@@ -375,26 +377,21 @@ fn fill_block(
     })
 }
 
-/// Parses the lines of one block of an entity file, on all cores, into `entities` and
-/// `unreadable`, and returns the number of newlines in the block; `lines_before` is the number
-/// of lines of the file before the block. The block is cut into pieces of about `piece_size`
-/// bytes at line ends, and everything done to a line (finding it, checking its
-/// UTF-8, parsing it) is done by the piece's task: only moving the parsed entities into
-/// `entities` is left to one thread. Each piece's results go into one of `outputs`, vectors
-/// kept from block to block, so that their memory is touched once: memory freed and
-/// allocated again is fresh memory again (the allocator returns it to the system), and fresh
-/// memory is costly (see BENCHMARKS.md).
-#[allow(clippy::too_many_arguments)]
+/// Parses the lines of one block of an entity file on all cores into `outputs`, and returns
+/// the number of newlines in the block; `at` is the number of lines of the file before the
+/// block and the time the source was collected. The block is cut into pieces of about
+/// `piece_size` bytes at line ends, and everything done to a line (finding it, checking its
+/// UTF-8, parsing it) is done by the piece's task. Each piece's results go into one of
+/// `outputs`, vectors kept from block to block (and emptied by [`move_parsed`]), so that their
+/// memory is touched once: memory freed and allocated again is fresh memory again (the
+/// allocator returns it to the system), and fresh memory is costly (see BENCHMARKS.md).
 fn parse_lines(
     whole: &[u8],
     piece_size: usize,
-    lines_before: usize,
+    (lines_before, at): (usize, i64),
     source: &SourceEntry,
     path: &str,
-    at: i64,
     outputs: &mut Vec<Vec<Result<EvidenceEntity, Unreadable>>>,
-    entities: &mut Vec<EvidenceEntity>,
-    unreadable: &mut Vec<Unreadable>,
 ) -> usize {
     let mut starts = vec![0];
     let mut from = 0;
@@ -442,6 +439,16 @@ fn parse_lines(
                 }));
             }
         });
+    newlines.iter().sum()
+}
+
+/// Moves what [`parse_lines`] put in `outputs`, in order, into `entities` and `unreadable`,
+/// leaving the vectors empty (and their memory kept).
+fn move_parsed(
+    outputs: &mut [Vec<Result<EvidenceEntity, Unreadable>>],
+    entities: &mut Vec<EvidenceEntity>,
+    unreadable: &mut Vec<Unreadable>,
+) {
     for out in outputs.iter_mut() {
         for p in out.drain(..) {
             match p {
@@ -450,7 +457,6 @@ fn parse_lines(
             }
         }
     }
-    newlines.iter().sum()
 }
 
 /// The lines of a piece of an entity file as [`str::lines`] gives them (split at `\n`, a `\r`

@@ -217,7 +217,7 @@ impl GateEvidence for LoadedEvidence<'_> {
                 targets.iter().any(|(t, id, attr)| {
                     matches!(e.def().attr(attr).map(|a| a.ty),
                         Some(AttrType::Ref(target) | AttrType::RefSet(target)) if ti(target) == *t)
-                        && ref_ids(e.attr(attr)).contains(&id.as_str())
+                        && e.attr(attr).is_some_and(|v| v.ref_ids().any(|r| r == id))
                 })
             })
             .collect())

@@ -387,7 +387,14 @@ fn parse_value(
 
 /// The model's own spelling of `s`, if it is one of `values`.
 pub(crate) fn enum_value(values: &'static [&'static str], s: &str) -> Option<&'static str> {
-    values.iter().find(|v| **v == s).copied()
+    enum_position(values, s)
+        .and_then(|i| values.get(i))
+        .copied()
+}
+
+/// The position of `s` in `values`: what a packed map holds for an enumerated value.
+pub(crate) fn enum_position(values: &[&str], s: &str) -> Option<usize> {
+    values.iter().position(|v| *v == s)
 }
 
 /// Reads one entity line into a typed entity, checking it against the model.

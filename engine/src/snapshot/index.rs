@@ -142,11 +142,8 @@ pub fn index_line(
                 }
                 stored.push(ai);
                 match (a.ty, v) {
-                    (AttrType::Ref(t), AttrRef::Ref(id)) => {
-                        refs.push((a.name.to_string(), t.to_string(), id.to_string()))
-                    }
-                    (AttrType::RefSet(t), AttrRef::RefSet(ids)) => {
-                        for id in ids.iter() {
+                    (AttrType::Ref(t) | AttrType::RefSet(t), v) => {
+                        for id in v.ref_ids() {
                             refs.push((a.name.to_string(), t.to_string(), id.to_string()));
                         }
                     }

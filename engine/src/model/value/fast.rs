@@ -256,7 +256,7 @@ impl<'de> Visitor<'de> for Value<'_> {
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
         match self.0 {
             AttrType::String | AttrType::Ref(_) => packed(self.2.text(s)),
-            AttrType::Enum(values) => match values.iter().position(|v| *v == s) {
+            AttrType::Enum(values) => match super::enum_position(values, s) {
                 Some(i) => Ok(Some(i as u64)),
                 None => fallback(),
             },

@@ -266,7 +266,7 @@ impl AttrMap {
                     n as u64
                 }
                 (AttrType::Enum(values), AttrValue::String(s)) => {
-                    values.iter().position(|v| *v == &*s).ok_or(Unpackable)? as u64
+                    super::enum_position(values, &s).ok_or(Unpackable)? as u64
                 }
                 (AttrType::String, AttrValue::String(s)) => packer.text(&s)?,
                 (AttrType::Ref(_), AttrValue::Ref(s)) => packer.text(&s)?,

@@ -212,7 +212,7 @@ impl EvidenceEntity {
 
     /// An entity of type `type_index` with `names` and `values` (distinct indices, each of its
     /// attribute's type), which it leaves empty. The values are not checked against the model
-    /// beyond their types: the readers check them first.
+    /// beyond their types: the full reader ([`entity_from_line`]) checks them first.
     pub fn new(
         type_index: usize,
         names: EntityNames<'_>,
@@ -454,39 +454,36 @@ pub fn entity_from_line(
             values.push((idx, AttrValue::RefSet(StrSet::default())));
         }
     }
-    // the keys of a JSON object read by serde_json are distinct, and so are their indices
     let names = EntityNames {
         id: &raw.id,
         name: &raw.name,
         record_id: &raw.record.id,
     };
-    let attrs = AttrMap::from_values(names, def.attrs, &mut values)
+    let provenance = Provenance {
+        source: source.into(),
+        record_sha256,
+        collected_at,
+    };
+    let mut member_of = raw.member_of;
+    member_of.sort();
+    member_of.dedup();
+    // the values were checked above and the keys of a JSON object read by serde_json are
+    // distinct, so only size can fail here
+    let e = EvidenceEntity::new(type_index, names, provenance, &mut values, member_of)
         .map_err(|_| EntityLineError::TooLarge)?;
     for (idx, attr) in def.attrs.iter().enumerate() {
-        if !attr.optional && attr.origin == AttrOrigin::Stored && !attrs.contains_key(idx) {
+        if !attr.optional && attr.origin == AttrOrigin::Stored && !e.attrs.contains_key(idx) {
             return Err(EntityLineError::MissingAttribute {
                 attr: attr.name.to_string(),
             });
         }
     }
-    if def.member_of.is_none() && !raw.member_of.is_empty() {
+    if def.member_of.is_none() && !e.member_of.is_empty() {
         return Err(EntityLineError::NoMembership {
             entity_type: def.name.to_string(),
         });
     }
-    let mut member_of = raw.member_of;
-    member_of.sort();
-    member_of.dedup();
-    Ok(EvidenceEntity {
-        type_index,
-        provenance: Provenance {
-            source: source.into(),
-            record_sha256,
-            collected_at,
-        },
-        attrs,
-        member_of,
-    })
+    Ok(e)
 }
 
 impl EvidenceEntity {

@@ -534,8 +534,7 @@ pub fn build_model(
             !skip
         });
     }
-    let filled = fill_inverse_attributes(&mut deduped);
-    for (i, ai) in filled {
+    for (i, ai) in fill_inverse_attributes(&mut deduped) {
         let e = &deduped[i];
         unreadable.push(entity_problem(
             e,
@@ -653,30 +652,30 @@ pub fn attributes_carried(
 fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) -> Vec<usize> {
     // The ids are copied into one text per chunk of entities first: the sort then compares
     // ids packed together, not ids spread across the entities' texts (a cache miss each).
-    let ids: Vec<(String, Vec<usize>)> = entities
+    // per chunk: the ids' text, and each entity's type and where its id ends
+    let ids: Vec<(String, Vec<(usize, usize)>)> = entities
         .par_chunks(SORT_CHUNK)
         .map(|chunk| {
             let mut text = String::with_capacity(chunk.len() * 32);
             let mut ends = Vec::with_capacity(chunk.len());
             for e in chunk {
                 text.push_str(e.id());
-                ends.push(text.len());
+                ends.push((e.type_index, text.len()));
             }
             (text, ends)
         })
         .collect();
-    let types: Vec<usize> = entities.iter().map(|e| e.type_index).collect();
     let mut keys: Vec<(usize, &str, usize)> = ids
         .par_iter()
         .enumerate()
         .flat_map_iter(|(c, (text, ends))| {
-            let types = &types;
-            ends.iter().enumerate().scan(0, move |from, (k, &end)| {
-                let i = c * SORT_CHUNK + k;
-                let id = text.get(*from..end).unwrap_or_default();
-                *from = end;
-                Some((types.get(i).copied().unwrap_or_default(), id, i))
-            })
+            ends.iter()
+                .enumerate()
+                .scan(0, move |from, (k, &(ty, end))| {
+                    let id = text.get(*from..end).unwrap_or_default();
+                    *from = end;
+                    Some((ty, id, c * SORT_CHUNK + k))
+                })
         })
         .collect();
     keys.par_sort_unstable();

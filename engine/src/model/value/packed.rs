@@ -96,8 +96,10 @@ impl AttrMap {
             .unwrap_or_default()
     }
 
-    /// Sets the identifying string `which` to `s`.
-    pub fn set_head(&mut self, which: Head, s: &str) -> Result<(), Unpackable> {
+    /// Sets the identifying string `which` to `s` (tests rename entities; the readers pack
+    /// the three strings with the values).
+    #[cfg(test)]
+    pub(crate) fn set_head(&mut self, which: Head, s: &str) -> Result<(), Unpackable> {
         let word = span(self.text.len(), s.len()).ok_or(Unpackable)?;
         let mut text = String::with_capacity(self.text.len() + s.len());
         text.push_str(&self.text);
@@ -324,10 +326,8 @@ impl Packer {
 
     /// Sets the identifying string `which` to `s`.
     pub(crate) fn head(&mut self, which: Head, s: &str) -> Result<(), Unpackable> {
-        let word = self.text(s)?;
-        if let Some(slot) = self.heads.get_mut(which as usize) {
-            *slot = word;
-        }
+        // `Head`'s discriminants are the positions of `heads`
+        self.heads[which as usize] = self.text(s)?;
         Ok(())
     }
 

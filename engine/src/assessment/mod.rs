@@ -581,14 +581,16 @@ impl<'a> RunContext<'a> {
             .map(|chunk| {
                 let mut out = TypeOutcome::new(rules.len());
                 let mut lacks: Vec<bool> = Vec::with_capacity(reads.len());
+                let mut v = Verdicts::default();
                 for &ei in chunk {
-                    let v = match &evaluator {
-                        Ok(ev) => ev.evaluate_entity(ei),
-                        Err(e) => Verdicts {
-                            satisfied: Vec::new(),
-                            errors: (0..policies.len()).map(|i| (i, e.clone())).collect(),
-                        },
-                    };
+                    match &evaluator {
+                        Ok(ev) => ev.evaluate_entity_into(ei, &mut v),
+                        Err(e) => {
+                            v.satisfied.clear();
+                            v.errors.clear();
+                            v.errors.extend((0..policies.len()).map(|i| (i, e.clone())));
+                        }
+                    }
                     lacks.clear();
                     lacks.extend(
                         reads

@@ -127,7 +127,7 @@ pub(crate) enum BinOp {
 }
 
 /// An attribute of an entity, resolved against the model where the entity's type is known.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Access {
     /// The entity type the compiler resolved the attribute for; `None` when the type is not
     /// known statically (the attribute is then looked up by name).
@@ -141,7 +141,7 @@ pub(crate) struct Access {
     pub target: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Expr {
     Const(Const),
     /// Evaluates to this error (a context attribute that is not there).
@@ -161,6 +161,15 @@ pub(crate) enum Expr {
     Bin(BinOp, Box<Expr>, Box<Expr>),
     IsEmpty(Box<Expr>),
     Is(Box<Expr>, EntTy),
+    /// `resource.<attr>` where the attribute is the resource type's own: read from the
+    /// resource entity directly ([`super::plan`] writes these; the compiler never does).
+    ResourceAttr(Access),
+    /// `resource has <attr>`, likewise.
+    ResourceHas(Access),
+    /// `resource.<attr> == "value"` where the attribute is one of the resource type's
+    /// enumerations: the value's position among the enumeration's values (`None`: it is not
+    /// one of them) compared with the stored one.
+    ResourceEnumIs(Access, String, Option<u64>),
 }
 
 /// Why a policy cannot be compiled (the caller then uses Cedar's authorizer).
@@ -664,7 +673,12 @@ pub(crate) fn bind(e: &Expr, context: &Const) -> Expr {
                 _ => Expr::Bin(*op, bx(l), bx(r)),
             }
         }
-        Expr::Const(_) | Expr::Fail(_) | Expr::Resource => e.clone(),
+        Expr::Const(_)
+        | Expr::Fail(_)
+        | Expr::Resource
+        | Expr::ResourceAttr(_)
+        | Expr::ResourceHas(_)
+        | Expr::ResourceEnumIs(..) => e.clone(),
     }
 }
 

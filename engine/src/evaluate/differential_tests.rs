@@ -269,6 +269,20 @@ fn operator_policies() -> Vec<(Policy, usize)> {
             "Identity",
             "resource.privileged && (resource.mfa_enrolled && resource.break_glass)",
         ),
+        // enumerations compared by position (see `plan`): a value that is none of the
+        // enumeration's, either operand order, `!=`, and an optional one read without `has`
+        (
+            "Identity",
+            "resource.status == \"no-such-status\" || \"service\" != resource.kind",
+        ),
+        ("Ticket", "resource.priority == \"p1\""),
+        (
+            "Ticket",
+            "\"p5\" == resource.priority || resource.priority != \"p2\"",
+        ),
+        // one condition in two policies of different effects, evaluated once (see `plan`)
+        ("Identity", "resource.privileged || resource.mfa_enrolled"),
+        ("Identity", "resource.privileged || resource.mfa_enrolled"),
     ];
     let mut out = Vec::new();
     for (i, (t, cond)) in cases.iter().enumerate() {

@@ -36,7 +36,15 @@ pub trait PolicyEvaluator: Send + Sync {
 /// `index`, with the context the evaluator was built for. [`BoundCedar`] adapts any
 /// [`PolicyEvaluator`]; [`CompiledEvaluator`] implements both natively.
 pub trait EntityEvaluator: Send + Sync {
-    fn evaluate_entity(&self, index: usize) -> Verdicts;
+    /// Replaces `out`'s verdicts with the entity's, reusing its buffers: the passes call this
+    /// once per entity, and a fresh pair of lists each time would be an allocation each.
+    fn evaluate_entity_into(&self, index: usize, out: &mut Verdicts);
+
+    fn evaluate_entity(&self, index: usize) -> Verdicts {
+        let mut out = Verdicts::default();
+        self.evaluate_entity_into(index, &mut out);
+        out
+    }
 }
 
 /// A [`PolicyEvaluator`] bound to the snapshot's Cedar uids and one context.
@@ -47,8 +55,8 @@ pub struct BoundCedar<'a, E> {
 }
 
 impl<E: PolicyEvaluator> EntityEvaluator for BoundCedar<'_, E> {
-    fn evaluate_entity(&self, index: usize) -> Verdicts {
-        self.evaluator.evaluate(&self.uids[index], self.context)
+    fn evaluate_entity_into(&self, index: usize, out: &mut Verdicts) {
+        *out = self.evaluator.evaluate(&self.uids[index], self.context);
     }
 }
 

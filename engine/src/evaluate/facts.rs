@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::coverage::Coverage;
 use super::entities::EntityStore;
-use super::evaluator::Backend;
+use super::evaluator::{Backend, Verdicts};
 use crate::model::value::AttrRef;
 use crate::model::EvidenceEntity;
 use crate::pack::{FactDef, FactKind};
@@ -141,9 +141,9 @@ pub fn compute_with<'a>(
             Ok(evaluator) => super::entities::in_memory_order(entities, &by_type[ti])
                 .par_iter()
                 .fold(
-                    || vec![Tally::default(); of_type.len()],
-                    |mut acc, &ei| {
-                        let v = evaluator.evaluate_entity(ei);
+                    || (vec![Tally::default(); of_type.len()], Verdicts::default()),
+                    |(mut acc, mut v), &ei| {
+                        evaluator.evaluate_entity_into(ei, &mut v);
                         for (fi, (p, m)) in slots.iter().enumerate() {
                             let t = &mut acc[fi];
                             let err = v.errors.iter().find(|(i, _)| i == p || Some(*i) == *m);
@@ -170,9 +170,10 @@ pub fn compute_with<'a>(
                                 }
                             }
                         }
-                        acc
+                        (acc, v)
                     },
                 )
+                .map(|(acc, _)| acc)
                 .reduce(|| vec![Tally::default(); of_type.len()], merge),
             Err(e) => vec![
                 Tally {

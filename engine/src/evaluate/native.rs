@@ -4,12 +4,12 @@
 use cedar_policy::{Context, EntityUid, Policy};
 
 use super::compiled::{
-    bind, context_record, BinOp, CompiledPolicies, Const, EntTy, EvalError, Expr, Program,
+    bind, context_record, Access, BinOp, CompiledPolicies, Const, EntTy, EvalError, Expr, Program,
     Unsupported,
 };
 use super::evaluator::{EntityEvaluator, PolicyEvaluator, Verdicts};
 use super::id_search::IdSearch;
-use super::plan::{Plan, Test, MAX_READS};
+use super::plan::{Plan, Test, MAX_READS, MAX_SHARED};
 use crate::model::value::{AttrRef, StrItems};
 use crate::model::{entity_type_index, AttrType, EvidenceEntity};
 
@@ -37,14 +37,32 @@ enum Val<'a> {
     Bool(bool),
     Long(i64),
     Str(&'a str),
-    /// An entity: its type, id and, when known, its index in the snapshot.
-    Entity(EntTy, &'a str, Option<usize>),
+    /// An entity: its type, and its id or (when it is known) its snapshot entity.
+    Entity(EntTy, Id<'a>),
     /// A set of strings (an attribute).
     Strs(StrItems<'a>),
     /// A set of references to entities of one type (an attribute).
     Refs(usize, StrItems<'a>),
     /// A set or record constant.
     Const(&'a Const),
+}
+
+/// An entity value's identity. The resource is its snapshot entity: its id is read from it only
+/// when needed (an error, an entity equality), which spares each evaluation a read of the
+/// entity's text.
+#[derive(Debug, Clone, Copy)]
+enum Id<'a> {
+    Text(&'a str),
+    Of(&'a EvidenceEntity),
+}
+
+impl<'a> Id<'a> {
+    fn text(self) -> &'a str {
+        match self {
+            Id::Text(id) => id,
+            Id::Of(e) => e.id(),
+        }
+    }
 }
 
 type R<'a> = Result<Val<'a>, EvalError>;
@@ -54,7 +72,7 @@ fn of_const(c: &Const) -> Val<'_> {
         Const::Bool(b) => Val::Bool(*b),
         Const::Long(n) => Val::Long(*n),
         Const::Str(s) => Val::Str(s),
-        Const::Entity(t, id) => Val::Entity(*t, id, None),
+        Const::Entity(t, id) => Val::Entity(*t, Id::Text(id)),
         Const::Set(_) | Const::Record(_) => Val::Const(c),
     }
 }
@@ -95,7 +113,7 @@ fn any_elem<'a>(v: Val<'a>, mut f: impl FnMut(Val<'a>) -> bool) -> bool {
         Val::Strs(items) => items.iter().any(|s| f(Val::Str(s))),
         Val::Refs(t, ids) => ids
             .iter()
-            .any(|id| f(Val::Entity(EntTy::Model(t), id, None))),
+            .any(|id| f(Val::Entity(EntTy::Model(t), Id::Text(id)))),
         Val::Const(Const::Set(items)) => items.iter().any(|c| f(of_const(c))),
         _ => false,
     }
@@ -120,7 +138,7 @@ fn eq(a: Val<'_>, b: Val<'_>) -> bool {
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Long(x), Val::Long(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => x == y,
-        (Val::Entity(t, x, _), Val::Entity(u, y, _)) => t == u && x == y,
+        (Val::Entity(t, x), Val::Entity(u, y)) => t == u && x.text() == y.text(),
         (Val::Const(Const::Record(x)), Val::Const(Const::Record(y))) => x == y,
         (x, y) if is_set(&x) && is_set(&y) => {
             !any_elem(x, |e| !contains(y, e)) && !any_elem(y, |e| !contains(x, e))
@@ -135,7 +153,7 @@ fn attr_val(v: AttrRef<'_>, ty: Option<AttrType>, target: Option<usize>) -> Val<
         (AttrRef::Long(n) | AttrRef::Time(n), ..) => Val::Long(n),
         (AttrRef::String(s), ..) => Val::Str(s),
         (AttrRef::Ref(id), Some(AttrType::Ref(_)), Some(t)) => {
-            Val::Entity(EntTy::Model(t), id, None)
+            Val::Entity(EntTy::Model(t), Id::Text(id))
         }
         (AttrRef::RefSet(ids), Some(AttrType::RefSet(_)), Some(t)) => Val::Refs(t, ids),
         (AttrRef::StringSet(v) | AttrRef::RefSet(v), ..) => Val::Strs(v),
@@ -150,24 +168,33 @@ struct Eval<'a> {
 
 impl<'a> Eval<'a> {
     /// The snapshot entity an entity value denotes, or the error reading it gives.
-    fn deref(&self, t: EntTy, id: &str, idx: Option<usize>) -> Option<&'a EvidenceEntity> {
-        let i = match (idx, t) {
-            (Some(i), _) => Some(i),
-            (None, EntTy::Model(ti)) => self.view.find(ti, id),
+    fn deref(&self, t: EntTy, id: Id<'a>) -> Option<&'a EvidenceEntity> {
+        match (id, t) {
+            (Id::Of(e), _) => Some(e),
+            (Id::Text(id), EntTy::Model(ti)) => {
+                self.view.find(ti, id).map(|i| &self.view.entities[i])
+            }
             _ => None,
-        };
-        i.map(|i| &self.view.entities[i])
+        }
     }
 
-    fn attr(&self, v: Val<'a>, a: &super::compiled::Access, has: bool) -> R<'a> {
-        let Val::Entity(t, id, idx) = v else {
+    /// The resource's snapshot entity, when it is one.
+    fn own(&self) -> Option<&'a EvidenceEntity> {
+        match self.resource {
+            Val::Entity(_, Id::Of(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn attr(&self, v: Val<'a>, a: &Access, has: bool) -> R<'a> {
+        let Val::Entity(t, id) = v else {
             return Err(EvalError::Type("entity or record", type_name(&v)));
         };
-        let Some(e) = self.deref(t, id, idx) else {
+        let Some(e) = self.deref(t, id) else {
             return if has {
                 Ok(Val::Bool(false))
             } else {
-                Err(EvalError::NoEntity(t, id.to_string()))
+                Err(EvalError::NoEntity(t, id.text().to_string()))
             };
         };
         let def = e.def();
@@ -187,12 +214,43 @@ impl<'a> Eval<'a> {
         match (has, value) {
             (true, v) => Ok(Val::Bool(v.is_some())),
             (false, Some(v)) => Ok(attr_val(v, ty, target)),
-            (false, None) => Err(EvalError::NoAttr(t, id.to_string(), a.name.clone())),
+            (false, None) => Err(EvalError::NoAttr(t, id.text().to_string(), a.name.clone())),
+        }
+    }
+
+    /// `resource.<attr>` (or `resource has <attr>`) of the resource's own type, read from its
+    /// entity; as [`Eval::attr`] reads it.
+    fn own_attr(&self, a: &Access, has: bool) -> R<'a> {
+        let Some(e) = self
+            .own()
+            .filter(|e| a.ty == Some(EntTy::Model(e.type_index)))
+        else {
+            return self.attr(self.resource, a, has);
+        };
+        match (has, a.ai.and_then(|i| e.value(i))) {
+            (true, v) => Ok(Val::Bool(v.is_some())),
+            (false, Some(v)) => Ok(attr_val(v, a.attr_ty, a.target)),
+            (false, None) => Err(EvalError::NoAttr(
+                EntTy::Model(e.type_index),
+                e.id().to_string(),
+                a.name.clone(),
+            )),
         }
     }
 
     fn eval(&self, e: &'a Expr) -> R<'a> {
         match e {
+            Expr::ResourceAttr(a) => self.own_attr(a, false),
+            Expr::ResourceHas(a) => self.own_attr(a, true),
+            Expr::ResourceEnumIs(a, value, position) => {
+                let own = self
+                    .own()
+                    .filter(|e| a.ty == Some(EntTy::Model(e.type_index)));
+                if let Some(w) = own.and_then(|e| e.enum_word(a.ai?)) {
+                    return Ok(Val::Bool(Some(w) == *position));
+                }
+                Ok(Val::Bool(eq(self.own_attr(a, false)?, Val::Str(value))))
+            }
             Expr::Const(c) => Ok(of_const(c)),
             Expr::Fail(err) => Err(err.clone()),
             Expr::Resource => Ok(self.resource),
@@ -329,16 +387,18 @@ fn programs(
         .collect()
 }
 
-/// Cedar's verdicts from each policy's outcome: if a `forbid` is satisfied the decision is
-/// Deny and only the satisfied `forbid`s are reasons; otherwise the satisfied `permit`s are.
-/// The programs are evaluated as `plan` arranges them: each guard's attribute read once.
-fn verdicts<'a>(plan: &'a Plan, ev: &Eval<'a>) -> Verdicts {
+/// Cedar's verdicts from each policy's outcome, into `out`: if a `forbid` is satisfied the
+/// decision is Deny and only the satisfied `forbid`s are reasons; otherwise the satisfied
+/// `permit`s are. The programs are evaluated as `plan` arranges them: each guard's attribute
+/// read once.
+fn verdicts<'a>(plan: &'a Plan, ev: &Eval<'a>, out: &mut Verdicts) {
     let mut reads: [Option<R<'a>>; MAX_READS] = [const { None }; MAX_READS];
-    let mut forbids = Vec::new();
-    let mut permits = Vec::new();
-    let mut errors = Vec::new();
+    let mut shared: [Option<Result<bool, EvalError>>; MAX_SHARED] = [const { None }; MAX_SHARED];
+    out.satisfied.clear();
+    out.errors.clear();
+    let mut forbidden = false;
     for (i, step) in plan.steps.iter().enumerate() {
-        let mut outcome = || -> Result<bool, EvalError> {
+        let mut evaluate = || -> Result<bool, EvalError> {
             if let Some(guard) = &step.guard {
                 let read =
                     reads[guard.read].get_or_insert_with(|| ev.eval(&plan.reads[guard.read]));
@@ -358,16 +418,21 @@ fn verdicts<'a>(plan: &'a Plan, ev: &Eval<'a>) -> Verdicts {
             }
             Ok(true)
         };
-        match outcome() {
-            Ok(true) if step.forbid => forbids.push(i),
-            Ok(true) => permits.push(i),
+        let outcome = match step.shared {
+            Some(slot) => shared[slot].get_or_insert_with(evaluate).clone(),
+            None => evaluate(),
+        };
+        match outcome {
+            Ok(true) => {
+                forbidden |= step.forbid;
+                out.satisfied.push(i);
+            }
             Ok(false) => {}
-            Err(e) => errors.push((i, e.to_string())),
+            Err(e) => out.errors.push((i, e.to_string())),
         }
     }
-    Verdicts {
-        satisfied: if forbids.is_empty() { permits } else { forbids },
-        errors,
+    if forbidden {
+        out.satisfied.retain(|&i| plan.steps[i].forbid);
     }
 }
 
@@ -413,13 +478,13 @@ impl<'a> CompiledEvaluator<'a> {
 }
 
 impl EntityEvaluator for CompiledEvaluator<'_> {
-    fn evaluate_entity(&self, index: usize) -> Verdicts {
+    fn evaluate_entity_into(&self, index: usize, out: &mut Verdicts) {
         let e = &self.view.entities[index];
         let ev = Eval {
             view: self.view,
-            resource: Val::Entity(EntTy::Model(e.type_index), e.id(), Some(index)),
+            resource: Val::Entity(EntTy::Model(e.type_index), Id::Of(e)),
         };
-        verdicts(&self.plan, &ev)
+        verdicts(&self.plan, &ev, out);
     }
 }
 
@@ -438,13 +503,21 @@ impl PolicyEvaluator for CompiledEvaluator<'_> {
         let idx = ti.and_then(|ti| self.view.find(ti, id));
         let ev = Eval {
             view: self.view,
-            resource: Val::Entity(t, id, idx),
+            resource: Val::Entity(
+                t,
+                idx.map_or(Id::Text(id), |i| Id::Of(&self.view.entities[i])),
+            ),
         };
+        let mut out = Verdicts::default();
         if std::ptr::eq(context, self.context) && ti == Some(self.resource_type) {
-            return verdicts(&self.plan, &ev);
+            verdicts(&self.plan, &ev, &mut out);
+            return out;
         }
         match programs(&self.policies, t, context, &CompiledPolicies::default()) {
-            Ok(progs) => verdicts(&Plan::new(&progs), &ev),
+            Ok(progs) => {
+                verdicts(&Plan::new(&progs), &ev, &mut out);
+                out
+            }
             Err(Unsupported(why)) => Verdicts {
                 satisfied: Vec::new(),
                 errors: (0..self.policies.len())

@@ -7,6 +7,15 @@
 //! ticket rules. A [`Plan`] reads each such attribute once per entity and gives every program
 //! its guard's value from that one read; only the programs whose guard holds evaluate the rest.
 //!
+//! Two more things are done once per plan rather than once per entity. Programs whose
+//! conditions are the same expression (the pack's SLA facts share one `meets`) are evaluated
+//! once per entity, and each of them takes that one outcome: the evaluation is a pure function
+//! of the expression, the entity and the bound context. And `resource.<attr>` of the
+//! resource type's own attributes is written as a direct read of the resource entity
+//! ([`Expr::ResourceAttr`], [`Expr::ResourceHas`]); an equality of an enumerated attribute
+//! with a string compares the value's position among the enumeration's values
+//! ([`Expr::ResourceEnumIs`]).
+//!
 //! The semantics are the programs' own. Cedar's `&&` evaluates left to right and stops at the
 //! first `false` or error, so `a && b && c` equals `a && (b && c)` in value and in error, and a
 //! guard computed from a shared read of `resource.<attr>` is the value the conjunct would have:
@@ -14,13 +23,18 @@
 //! never fail. The differential tests compare every verdict and error with
 //! `cedar_policy::Authorizer`'s.
 
-use super::compiled::{BinOp, Const, EntTy, Expr, Program};
+use super::compiled::{Access, BinOp, Const, EntTy, Expr, Program};
+use crate::model::AttrType;
 
 /// Guards that read more attributes than this are not shared (a fixed array per entity).
 pub(crate) const MAX_READS: usize = 16;
 
+/// At most this many distinct conditions are shared between programs (a fixed array per
+/// entity); the programs of a further repeated condition evaluate it themselves.
+pub(crate) const MAX_SHARED: usize = 16;
+
 /// How a program's leading conjunct turns the shared read into a boolean.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Test {
     /// `resource.<attr> == constant` (or `!=` when `negate`), either operand order.
     Compare { negate: bool, value: Const },
@@ -29,7 +43,7 @@ pub(crate) enum Test {
 }
 
 /// A program's leading conjunct, answered from the shared read `read`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Guard {
     pub read: usize,
     pub test: Test,
@@ -42,6 +56,9 @@ pub(crate) struct Step {
     pub forbid: bool,
     pub guard: Option<Guard>,
     pub rest: Vec<Expr>,
+    /// When another program has the same guard and conjuncts: the slot their one outcome per
+    /// entity is kept in (the first of them to be evaluated fills it).
+    pub shared: Option<usize>,
 }
 
 /// The programs of one type, planned: see the module documentation.
@@ -143,11 +160,97 @@ impl Plan {
             plan.steps.push(Step {
                 forbid: p.forbid,
                 guard,
-                rest,
+                rest: rest.iter().map(direct).collect(),
+                shared: None,
             });
         }
+        plan.reads = plan.reads.iter().map(direct).collect();
+        plan.share_repeated_conditions();
         plan
     }
+
+    /// Gives each condition that more than one step has a slot (see [`Step::shared`]).
+    fn share_repeated_conditions(&mut self) {
+        let mut slots = 0;
+        for i in 0..self.steps.len() {
+            if self.steps[i].shared.is_some() || slots == MAX_SHARED {
+                continue;
+            }
+            let (before, after) = self.steps.split_at_mut(i + 1);
+            let first = &mut before[i];
+            let mut repeated = false;
+            for other in after.iter_mut() {
+                if other.shared.is_none() && other.guard == first.guard && other.rest == first.rest
+                {
+                    other.shared = Some(slots);
+                    repeated = true;
+                }
+            }
+            if repeated {
+                first.shared = Some(slots);
+                slots += 1;
+            }
+        }
+    }
+}
+
+/// `e` with the resource's own attributes read directly: see the module documentation.
+fn direct(e: &Expr) -> Expr {
+    let b = |x: &Expr| Box::new(direct(x));
+    let own = |x: &Expr, a: &Access| {
+        matches!(x, Expr::Resource) && a.ai.is_some() && matches!(a.ty, Some(EntTy::Model(_)))
+    };
+    match e {
+        Expr::Attr(x, a) if own(x, a) => Expr::ResourceAttr(a.clone()),
+        Expr::Has(x, a) if own(x, a) => Expr::ResourceHas(a.clone()),
+        Expr::Attr(x, a) => Expr::Attr(b(x), a.clone()),
+        Expr::Has(x, a) => Expr::Has(b(x), a.clone()),
+        Expr::Bin(op @ (BinOp::Eq | BinOp::Ne), l, r) => {
+            let (l, r) = (direct(l), direct(r));
+            match enum_is(&l, &r).or_else(|| enum_is(&r, &l)) {
+                Some(is) if *op == BinOp::Eq => is,
+                Some(is) => Expr::Not(Box::new(is)),
+                None => Expr::Bin(*op, Box::new(l), Box::new(r)),
+            }
+        }
+        Expr::Bin(op, l, r) => Expr::Bin(*op, b(l), b(r)),
+        Expr::Not(x) => Expr::Not(b(x)),
+        Expr::Neg(x) => Expr::Neg(b(x)),
+        Expr::And(l, r) => Expr::And(b(l), b(r)),
+        Expr::Or(l, r) => Expr::Or(b(l), b(r)),
+        Expr::If(c, t, f) => Expr::If(b(c), b(t), b(f)),
+        Expr::IsEmpty(x) => Expr::IsEmpty(b(x)),
+        Expr::Is(x, t) => Expr::Is(b(x), *t),
+        Expr::Const(_)
+        | Expr::Fail(_)
+        | Expr::Resource
+        | Expr::Context(_)
+        | Expr::ContextHas(..)
+        | Expr::ResourceAttr(_)
+        | Expr::ResourceHas(_)
+        | Expr::ResourceEnumIs(..) => e.clone(),
+    }
+}
+
+/// `read == value` as [`Expr::ResourceEnumIs`], when `read` is a direct read of an
+/// enumerated attribute (whose values are distinct) and `value` a string. `==` never fails
+/// and a constant cannot: the comparison fails exactly when the read does.
+fn enum_is(read: &Expr, value: &Expr) -> Option<Expr> {
+    let (Expr::ResourceAttr(a), Expr::Const(Const::Str(s))) = (read, value) else {
+        return None;
+    };
+    let Some(AttrType::Enum(values)) = a.attr_ty else {
+        return None;
+    };
+    let distinct = values
+        .iter()
+        .enumerate()
+        .all(|(i, v)| !values[..i].contains(v));
+    if !distinct {
+        return None;
+    }
+    let position = values.iter().position(|v| v == s).map(|i| i as u64);
+    Some(Expr::ResourceEnumIs(a.clone(), s.clone(), position))
 }
 
 #[cfg(test)]
@@ -176,7 +279,7 @@ mod tests {
         let kind = plan
             .reads
             .iter()
-            .position(|e| resource_attr(e).is_some_and(|(name, _)| name == "kind"))
+            .position(|e| matches!(e, Expr::ResourceAttr(a) if a.name == "kind"))
             .expect("a shared read of `kind`");
         let on_kind = plan
             .steps
@@ -185,5 +288,49 @@ mod tests {
             .count();
         assert!(on_kind >= 20, "{on_kind} of {} ticket rules", rules.len());
         assert_eq!(plan.steps.len(), rules.len());
+        let enum_tests = plan
+            .steps
+            .iter()
+            .flat_map(|s| &s.rest)
+            .filter(|e| format!("{e:?}").contains("ResourceEnumIs"))
+            .count();
+        assert!(
+            enum_tests > 0,
+            "no ticket rule compares an enumeration by position"
+        );
+    }
+
+    #[test]
+    fn the_shipped_sla_facts_evaluate_their_one_meets_condition_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/iso-ims");
+        let pack = crate::pack::PolicyPack::build(&crate::fs::load_pack(&dir).unwrap()).unwrap();
+        let ticket = entity_type_index("Ticket").unwrap();
+        let policies: Vec<_> = pack
+            .facts
+            .iter()
+            .filter(|f| f.type_index == ticket)
+            .flat_map(|f| std::iter::once(&f.population).chain(&f.meets))
+            .collect();
+        let compiled = CompiledPolicies::compile(policies.iter().map(|p| (*p, ticket))).unwrap();
+        let programs: Vec<Program> = policies
+            .iter()
+            .map(|p| compiled.get(p, EntTy::Model(ticket)).unwrap())
+            .collect();
+        let plan = Plan::new(&programs);
+        let mut slots: Vec<usize> = plan.steps.iter().filter_map(|s| s.shared).collect();
+        let shared = slots.len();
+        slots.sort_unstable();
+        slots.dedup();
+        // the `incidents_within_sla_*` and `requests_within_sla` facts share their `meets`
+        assert!(
+            shared >= 5 && slots.len() < shared,
+            "{shared} steps in {slots:?}"
+        );
+        for (i, a) in plan.steps.iter().enumerate() {
+            for b in &plan.steps[i + 1..] {
+                let same = a.guard == b.guard && a.rest == b.rest;
+                assert_eq!(same, a.shared.is_some() && a.shared == b.shared);
+            }
+        }
     }
 }

@@ -257,6 +257,12 @@ impl EvidenceEntity {
         self.attrs.get(self.def().attrs, idx)
     }
 
+    /// The value of the enumerated attribute `idx` as its position among the enumeration's
+    /// values: see [`AttrMap::enum_word`].
+    pub fn enum_word(&self, idx: usize) -> Option<u64> {
+        self.attrs.enum_word(self.def().attrs, idx)
+    }
+
     /// (attribute index, value) pairs in index order.
     pub fn values(&self) -> impl Iterator<Item = (usize, AttrRef<'_>)> {
         self.attrs.iter(self.def().attrs)

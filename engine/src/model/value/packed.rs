@@ -137,6 +137,16 @@ impl AttrMap {
         self.decode(defs.get(idx)?.ty, word)
     }
 
+    /// The stored position among its enumeration's values of the enumerated attribute `idx`;
+    /// `None` exactly when [`AttrMap::get`] reads no value.
+    pub fn enum_word(&self, defs: &[AttrDef], idx: usize) -> Option<u64> {
+        let word = *self.words.get(self.position(idx)?)?;
+        match defs.get(idx)?.ty {
+            AttrType::Enum(values) if usize::try_from(word).ok()? < values.len() => Some(word),
+            _ => None,
+        }
+    }
+
     fn str_at(&self, word: u64) -> Option<&str> {
         let (start, end) = bounds(word);
         self.text.get(start..end)

@@ -275,7 +275,7 @@ pub fn prepare_facts(
     let mut fact_results = facts::compute_with(
         &pack.facts,
         &backend(*evaluator, store, snapshot),
-        &store.by_type,
+        store,
         &snapshot.entities,
         coverage,
         &facts_context,
@@ -568,7 +568,7 @@ impl<'a> RunContext<'a> {
         let policies: Vec<_> = active.iter().map(|i| rules[*i].policy.clone()).collect();
         let entity_indices = &self.store.by_type[ti];
         // the findings are sorted afterwards and the tallies are sums: the order changes nothing
-        let in_memory_order = entities::in_memory_order(&self.snapshot.entities, entity_indices);
+        let in_memory_order = self.store.in_memory_order(&self.snapshot.entities, ti);
         let evaluator = self.backend.evaluator(&policies, ti, context);
         let view = self.store.view(&self.snapshot.entities);
         // Each chunk of entities is evaluated and turned into findings on its own core; the

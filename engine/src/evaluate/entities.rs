@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 
@@ -25,6 +26,10 @@ pub struct EntityStore {
     pub ids: IdSearch,
     /// The pack's policies compiled, when the compiled evaluator is used.
     pub compiled: super::evaluator::CompiledPolicies,
+    /// Each type's list in the order its entities' attributes lie in memory, made the first
+    /// time a pass asks ([`EntityStore::in_memory_order`]): the facts and the rules passes
+    /// visit a type in the same order.
+    memory_order: Vec<OnceLock<Vec<usize>>>,
 }
 
 impl EntityStore {
@@ -33,6 +38,18 @@ impl EntityStore {
     /// ([`IdSearch`], built the first time the type is searched).
     pub fn find(&self, snapshot_entities: &[EvidenceEntity], ti: usize, id: &str) -> Option<usize> {
         self.view(snapshot_entities).find(ti, id)
+    }
+
+    /// The entities of type `ti` in the order their attributes lie in memory
+    /// ([`in_memory_order`]), for a pass whose result does not depend on the order. Call it
+    /// outside parallel work: the first call for a type sorts on all cores.
+    pub fn in_memory_order(&self, snapshot_entities: &[EvidenceEntity], ti: usize) -> &[usize] {
+        match (self.memory_order.get(ti), self.by_type.get(ti)) {
+            (Some(cell), Some(list)) => {
+                cell.get_or_init(|| in_memory_order(snapshot_entities, list))
+            }
+            _ => &[],
+        }
     }
 
     /// `snapshot_entities` (the entities the store was built from) as the compiled evaluator
@@ -172,6 +189,7 @@ pub fn build(
             by_type,
             ids: IdSearch::new(ENTITY_TYPES.len()),
             compiled: Default::default(),
+            memory_order: (0..ENTITY_TYPES.len()).map(|_| OnceLock::new()).collect(),
         },
         problems,
     )
@@ -196,5 +214,6 @@ pub fn index_only(snapshot_entities: &[EvidenceEntity]) -> EntityStore {
         by_type,
         ids: IdSearch::new(ENTITY_TYPES.len()),
         compiled: Default::default(),
+        memory_order: (0..ENTITY_TYPES.len()).map(|_| OnceLock::new()).collect(),
     }
 }

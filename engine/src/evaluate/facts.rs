@@ -102,14 +102,14 @@ pub fn compute(
         entities: &store.entities,
         uids: &store.uids,
     };
-    compute_with(facts, &backend, &store.by_type, entities, coverage, context)
+    compute_with(facts, &backend, store, entities, coverage, context)
 }
 
 /// Computes every fact of the pack with the evaluators of `backend`.
 pub fn compute_with<'a>(
     facts: &[FactDef],
     backend: &Backend<'a>,
-    by_type: &[Vec<usize>],
+    store: &EntityStore,
     entities: &[EvidenceEntity],
     coverage: &[Coverage],
     context: &'a Context,
@@ -138,7 +138,8 @@ pub fn compute_with<'a>(
         }
         let tallies = match backend.evaluator(&policies, ti, context) {
             // the tallies are sums, minimums and maximums: the order changes nothing
-            Ok(evaluator) => super::entities::in_memory_order(entities, &by_type[ti])
+            Ok(evaluator) => store
+                .in_memory_order(entities, ti)
                 .par_iter()
                 .fold(
                     || (vec![Tally::default(); of_type.len()], Verdicts::default()),

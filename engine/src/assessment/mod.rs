@@ -569,6 +569,9 @@ impl<'a> RunContext<'a> {
         let entity_indices = &self.store.by_type[ti];
         // the findings are sorted afterwards and the tallies are sums: the order changes nothing
         let in_memory_order = self.store.in_memory_order(&self.snapshot.entities, ti);
+        let paths: Vec<String> = rules.iter().flat_map(|r| r.reads.iter().cloned()).collect();
+        self.store
+            .prepare_lookups(&self.snapshot.entities, ti, &paths);
         let evaluator = self.backend.evaluator(&policies, ti, context);
         let view = self.store.view(&self.snapshot.entities);
         // Each chunk of entities is evaluated and turned into findings on its own core; the

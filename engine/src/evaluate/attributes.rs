@@ -331,6 +331,15 @@ fn chains(type_index: usize, paths: &[String]) -> BTreeSet<Vec<(usize, usize)>> 
     out
 }
 
+/// The types whose entities reading `paths` from a `resource` of type `type_index` looks up by
+/// id: `resource.owner.status` on an Asset looks up an Identity.
+pub(crate) fn dereferenced_types(type_index: usize, paths: &[String]) -> BTreeSet<usize> {
+    chains(type_index, paths)
+        .iter()
+        .flat_map(|chain| chain.iter().skip(1).map(|&(ti, _)| ti))
+        .collect()
+}
+
 /// What the attributes one rule or fact reads are worth as evidence.
 #[derive(Debug, Clone, Default)]
 pub struct ReadEvidence {

@@ -52,6 +52,21 @@ impl EntityStore {
         }
     }
 
+    /// Builds the id tables of the types reading `paths` from a `resource` of type `ti` looks
+    /// up ([`IdSearch::prepare`]), on all cores. Call it outside parallel work, before a pass.
+    pub fn prepare_lookups(
+        &self,
+        snapshot_entities: &[EvidenceEntity],
+        ti: usize,
+        paths: &[String],
+    ) {
+        for target in super::attributes::dereferenced_types(ti, paths) {
+            if let Some(list) = self.by_type.get(target) {
+                self.ids.prepare(snapshot_entities, target, list);
+            }
+        }
+    }
+
     /// `snapshot_entities` (the entities the store was built from) as the compiled evaluator
     /// and the coverage checks read them, through this store's lists and id tables.
     pub fn view<'a>(&'a self, snapshot_entities: &'a [EvidenceEntity]) -> SnapshotView<'a> {

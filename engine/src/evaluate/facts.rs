@@ -136,6 +136,11 @@ pub fn compute_with<'a>(
             });
             slots.push((p, m));
         }
+        let paths: Vec<String> = policies
+            .iter()
+            .flat_map(crate::pack::reads::paths)
+            .collect();
+        store.prepare_lookups(entities, ti, &paths);
         let tallies = match backend.evaluator(&policies, ti, context) {
             // the tallies are sums, minimums and maximums: the order changes nothing
             Ok(evaluator) => store

@@ -5,6 +5,7 @@ use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 use foldhash::fast::RandomState;
+use rayon::prelude::*;
 
 use crate::model::EvidenceEntity;
 
@@ -26,16 +27,22 @@ pub struct IdKeys {
 }
 
 impl IdKeys {
-    /// The table of `list` (indices into `entities`).
-    fn new(entities: &[EvidenceEntity], list: &[usize]) -> Self {
+    /// The table of `list` (indices into `entities`); the ids hashed on all cores when
+    /// `parallel` (reading an id is a cache miss or two: the hashing is most of the work).
+    fn new(entities: &[EvidenceEntity], list: &[usize], parallel: bool) -> Self {
         let hasher = RandomState::default();
+        let hash = |&i: &usize| hasher.hash_one(entities[i].id());
+        let hashes: Vec<u64> = if parallel {
+            list.par_iter().map(hash).collect()
+        } else {
+            list.iter().map(hash).collect()
+        };
         let size = (list.len() * 2).max(2).next_power_of_two();
         let mut slots = vec![(0u32, 0u32); size];
-        for (pos, &i) in list.iter().enumerate() {
+        for (pos, h) in hashes.into_iter().enumerate() {
             let Ok(mark) = u32::try_from(pos + 1) else {
                 break; // more than 4 billion entities of one type: the rest are not found
             };
-            let h = hasher.hash_one(entities[i].id());
             let mut at = (h as usize) & (size - 1);
             while slots[at].1 != 0 {
                 at = (at + 1) & (size - 1);
@@ -68,6 +75,14 @@ impl IdSearch {
         Self((0..types).map(|_| OnceLock::new()).collect())
     }
 
+    /// Builds the table of type `ti` (see [`IdSearch::find`]) now, on all cores, if it is not
+    /// built yet: for a pass about to look up ids of the type. Call it outside parallel work.
+    pub fn prepare(&self, entities: &[EvidenceEntity], ti: usize, list: &[usize]) {
+        if let Some(cell) = self.0.get(ti) {
+            cell.get_or_init(|| IdKeys::new(entities, list, true));
+        }
+    }
+
     /// The index in `entities` of the entity with id `id` among `list`, the entities of type
     /// `ti` (indices into `entities`). `list` must be the same at every call for a type.
     pub fn find(
@@ -77,7 +92,12 @@ impl IdSearch {
         list: &[usize],
         id: &str,
     ) -> Option<usize> {
-        let keys = self.0.get(ti)?.get_or_init(|| IdKeys::new(entities, list));
+        // serial: this may run inside parallel work, where a pool thread waiting for
+        // parallel hashing could take up a task that waits for this very table
+        let keys = self
+            .0
+            .get(ti)?
+            .get_or_init(|| IdKeys::new(entities, list, false));
         keys.candidates(id)
             .filter_map(|pos| list.get(pos).copied())
             .find(|&i| entities[i].id() == id)
@@ -150,14 +170,14 @@ mod tests {
         // every other entity in the type's list
         let list: Vec<usize> = (0..entities.len()).step_by(2).collect();
         let search = IdSearch::new(1);
+        // and the table built ahead, hashed on all cores
+        let prepared = IdSearch::new(1);
+        prepared.prepare(&entities, 0, &list);
         for (i, e) in entities.iter().enumerate() {
             let expected = (i % 2 == 0).then_some(i);
-            assert_eq!(
-                search.find(&entities, 0, &list, e.id()),
-                expected,
-                "{}",
-                e.id()
-            );
+            for s in [&search, &prepared] {
+                assert_eq!(s.find(&entities, 0, &list, e.id()), expected, "{}", e.id());
+            }
         }
     }
 }

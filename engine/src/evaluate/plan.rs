@@ -259,23 +259,33 @@ mod tests {
     use crate::evaluate::compiled::CompiledPolicies;
     use crate::model::entity_type_index;
 
+    fn shipped_pack() -> crate::pack::PolicyPack {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/iso-ims");
+        crate::pack::PolicyPack::build(&crate::fs::load_pack(&dir).unwrap()).unwrap()
+    }
+
+    /// The plan of `policies`, compiled for Tickets.
+    fn ticket_plan(policies: &[&cedar_policy::Policy]) -> Plan {
+        let ticket = entity_type_index("Ticket").unwrap();
+        let compiled = CompiledPolicies::compile(policies.iter().map(|p| (*p, ticket))).unwrap();
+        let programs: Vec<Program> = policies
+            .iter()
+            .map(|p| compiled.get(p, EntTy::Model(ticket)).unwrap())
+            .collect();
+        Plan::new(&programs)
+    }
+
     #[test]
     fn the_shipped_ticket_rules_read_the_ticket_kind_once() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/iso-ims");
-        let pack = crate::pack::PolicyPack::build(&crate::fs::load_pack(&dir).unwrap()).unwrap();
+        let pack = shipped_pack();
         let ticket = entity_type_index("Ticket").unwrap();
         let rules: Vec<_> = pack
             .rules
             .iter()
             .filter(|r| r.type_index == ticket)
+            .map(|r| &r.policy)
             .collect();
-        let compiled =
-            CompiledPolicies::compile(rules.iter().map(|r| (&r.policy, ticket))).unwrap();
-        let programs: Vec<Program> = rules
-            .iter()
-            .map(|r| compiled.get(&r.policy, EntTy::Model(ticket)).unwrap())
-            .collect();
-        let plan = Plan::new(&programs);
+        let plan = ticket_plan(&rules);
         let kind = plan
             .reads
             .iter()
@@ -302,8 +312,7 @@ mod tests {
 
     #[test]
     fn the_shipped_sla_facts_evaluate_their_one_meets_condition_once() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/iso-ims");
-        let pack = crate::pack::PolicyPack::build(&crate::fs::load_pack(&dir).unwrap()).unwrap();
+        let pack = shipped_pack();
         let ticket = entity_type_index("Ticket").unwrap();
         let policies: Vec<_> = pack
             .facts
@@ -311,12 +320,7 @@ mod tests {
             .filter(|f| f.type_index == ticket)
             .flat_map(|f| std::iter::once(&f.population).chain(&f.meets))
             .collect();
-        let compiled = CompiledPolicies::compile(policies.iter().map(|p| (*p, ticket))).unwrap();
-        let programs: Vec<Program> = policies
-            .iter()
-            .map(|p| compiled.get(p, EntTy::Model(ticket)).unwrap())
-            .collect();
-        let plan = Plan::new(&programs);
+        let plan = ticket_plan(&policies);
         let mut slots: Vec<usize> = plan.steps.iter().filter_map(|s| s.shared).collect();
         let shared = slots.len();
         slots.sort_unstable();

@@ -161,6 +161,22 @@ fn attr_val(v: AttrRef<'_>, ty: Option<AttrType>, target: Option<usize>) -> Val<
     }
 }
 
+/// What `has` (when `has`) or reading an attribute gives for its `value`; `missing` is the
+/// error of reading an absent one.
+fn answer<'a>(
+    has: bool,
+    value: Option<AttrRef<'a>>,
+    ty: Option<AttrType>,
+    target: Option<usize>,
+    missing: impl FnOnce() -> EvalError,
+) -> R<'a> {
+    match (has, value) {
+        (true, v) => Ok(Val::Bool(v.is_some())),
+        (false, Some(v)) => Ok(attr_val(v, ty, target)),
+        (false, None) => Err(missing()),
+    }
+}
+
 struct Eval<'a> {
     view: SnapshotView<'a>,
     resource: Val<'a>,
@@ -211,11 +227,9 @@ impl<'a> Eval<'a> {
             (ai, ty, target)
         };
         let value = ai.and_then(|i| e.value(i));
-        match (has, value) {
-            (true, v) => Ok(Val::Bool(v.is_some())),
-            (false, Some(v)) => Ok(attr_val(v, ty, target)),
-            (false, None) => Err(EvalError::NoAttr(t, id.text().to_string(), a.name.clone())),
-        }
+        answer(has, value, ty, target, || {
+            EvalError::NoAttr(t, id.text().to_string(), a.name.clone())
+        })
     }
 
     /// `resource.<attr>` (or `resource has <attr>`) of the resource's own type, read from its
@@ -227,15 +241,14 @@ impl<'a> Eval<'a> {
         else {
             return self.attr(self.resource, a, has);
         };
-        match (has, a.ai.and_then(|i| e.value(i))) {
-            (true, v) => Ok(Val::Bool(v.is_some())),
-            (false, Some(v)) => Ok(attr_val(v, a.attr_ty, a.target)),
-            (false, None) => Err(EvalError::NoAttr(
+        let value = a.ai.and_then(|i| e.value(i));
+        answer(has, value, a.attr_ty, a.target, || {
+            EvalError::NoAttr(
                 EntTy::Model(e.type_index),
                 e.id().to_string(),
                 a.name.clone(),
-            )),
-        }
+            )
+        })
     }
 
     fn eval(&self, e: &'a Expr) -> R<'a> {

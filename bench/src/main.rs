@@ -184,9 +184,15 @@ fn threads(s: &str) -> Result<Vec<usize>, String> {
     Ok(v)
 }
 
-/// The organisation of about `n` entities, generated unless it is there already.
+/// The organisation of about `n` entities, generated unless it is there already (from the
+/// same generation of the generator: its name carries [`conform_synth::ORG_GENERATION`]).
 fn organisation(cli: &Cli, n: u64) -> Result<(PathBuf, Option<f64>), String> {
-    let dir = cli.dir.join(format!("org-{}-seed{}", label(n), cli.seed));
+    let dir = cli.dir.join(format!(
+        "org-{}-seed{}-g{}",
+        label(n),
+        cli.seed,
+        conform_synth::ORG_GENERATION
+    ));
     if dir.join("manifest.json").is_file() && !cli.regenerate {
         return Ok((dir, None));
     }

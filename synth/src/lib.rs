@@ -224,6 +224,12 @@ pub fn units_for(entities: u64, seed: u64) -> Result<usize, SynthError> {
     Ok(((entities + per_unit / 2) / per_unit).max(1) as usize)
 }
 
+/// The generation of [`write_org`]'s output: raised whenever the same `entities` and seed
+/// write different bytes (a generator or snapshot writer change), so that a tool keeping
+/// organisations to reuse (`conform-bench`) does not measure a stale one. 2: entity files
+/// written in (type, id) order.
+pub const ORG_GENERATION: u32 = 2;
+
 /// Writes a scaled organisation of about `entities` entities.
 pub fn write_org(out: &Path, entities: u64, seed: u64, force: bool) -> Result<Summary, SynthError> {
     write_snapshot(out, seed, units_for(entities, seed)?, force)

@@ -167,6 +167,9 @@ pub struct SourceWriter<'a> {
     record_count: u64,
     entity_counts: BTreeMap<String, u64>,
     lines: Vec<IndexedLine>,
+    /// The entities given to [`SourceWriter::entity`], written in (type, id) order by
+    /// [`SourceWriter::finish`]: (type index, id, line).
+    pending: Vec<(usize, String, Vec<u8>)>,
     lost_types: Option<Vec<String>>,
     /// The source's name as entities share it, made once for every line indexed.
     source_name: crate::model::value::SourceName,
@@ -197,6 +200,7 @@ impl SnapshotWriter {
             record_count: 0,
             entity_counts: BTreeMap::new(),
             lines: Vec::new(),
+            pending: Vec::new(),
             lost_types: None,
         })
     }
@@ -232,16 +236,33 @@ impl SourceWriter<'_> {
         Ok(crate::snapshot::sha256_hex(raw))
     }
 
-    /// Appends one normalized entity.
+    /// Adds one normalized entity. The source's entities are written when it finishes, in the
+    /// order the model sorts them in (by type, then id; of equal ones, the first given first),
+    /// whatever order they came in: a collection writes the same file for the same entities,
+    /// and reading it needs no reordering (see [`crate::snapshot::build_model`]).
     pub fn entity(&mut self, line: &EntityLine) -> Result<(), IoError> {
-        let dir = self.snapshot.dir.clone();
         let bytes = serde_json::to_vec(line).unwrap_or_default();
-        self.index_line(&String::from_utf8_lossy(&bytes));
-        self.entities.line(&dir, &bytes)?;
+        // a type outside the model sorts last (its lines are reported when read)
+        let ty = crate::model::entity_type_index(&line.entity_type).unwrap_or(usize::MAX);
+        self.pending.push((ty, line.id.clone(), bytes));
         *self
             .entity_counts
             .entry(line.entity_type.clone())
             .or_default() += 1;
+        Ok(())
+    }
+
+    /// Writes the entities [`SourceWriter::entity`] was given, in (type, id) order.
+    fn write_pending(&mut self) -> Result<(), IoError> {
+        let dir = self.snapshot.dir.clone();
+        let mut pending = std::mem::take(&mut self.pending);
+        // stable: of entities with the same (type, id), the first given stays first, and is
+        // the one the model keeps
+        pending.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        for (_, _, bytes) in pending {
+            self.index_line(&String::from_utf8_lossy(&bytes));
+            self.entities.line(&dir, &bytes)?;
+        }
         Ok(())
     }
 
@@ -266,7 +287,8 @@ impl SourceWriter<'_> {
     }
 
     /// Appends entity lines written by hand or by another tool, as they are (one per line;
-    /// blank lines skipped). They are validated when the snapshot is read, not here, so a
+    /// blank lines skipped) and where they are, before the entities given to
+    /// [`SourceWriter::entity`]. They are validated when the snapshot is read, not here, so a
     /// malformed line is kept and reported with its line number.
     pub fn raw_entity_lines(&mut self, text: &str) -> Result<(), IoError> {
         let dir = self.snapshot.dir.clone();
@@ -303,11 +325,12 @@ impl SourceWriter<'_> {
 
     /// Closes the source's files and records its status.
     pub fn finish(
-        self,
+        mut self,
         status: SourceStatus,
         error: Option<String>,
         finished_at: &str,
     ) -> Result<(), IoError> {
+        self.write_pending()?;
         let dir = self.snapshot.dir.clone();
         let records = self.records.finish(&dir)?;
         let entities = self.entities.finish(&dir)?;

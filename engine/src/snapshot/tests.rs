@@ -65,10 +65,76 @@ fn a_written_snapshot_reads_back_with_inverse_attributes_and_unreadable_lines() 
     );
     assert_eq!(snap.unreadable.len(), 1);
     assert_eq!(snap.unreadable[0].file, "entities/cmdb.jsonl");
-    assert_eq!(snap.unreadable[0].line, Some(3));
+    // written in (type, id) order: a1, a2, j1
+    assert_eq!(snap.unreadable[0].line, Some(2));
     assert!(snap.unreadable[0].error.contains("`class` expects one of"));
     // the directory of snapshots resolves to the newest one
     assert_eq!(crate::fs::resolve_snapshot_dir(tmp.path()).unwrap(), dir);
+}
+
+#[test]
+fn a_source_writes_its_entities_by_type_and_id_after_its_raw_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snap");
+    let mut w = SnapshotWriter::create(&dir).unwrap();
+    let mut s = w
+        .source(SourceMeta {
+            name: "src".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let given = [
+        ("Ticket", "T-2", "first"),
+        ("Asset", "b", "b"),
+        ("NoSuchType", "a", "a"),
+        ("Ticket", "T-10", "t10"),
+        ("Asset", "a", "a"),
+        ("Ticket", "T-2", "second"),
+    ];
+    for (ty, id, name) in given {
+        let mut l = line(ty, id, serde_json::json!({}));
+        l.name = name.into();
+        s.entity(&l).unwrap();
+    }
+    s.raw_entity_lines("{\"raw\":1}\n\n{\"raw\":2}\n").unwrap();
+    s.finish(SourceStatus::Ok, None, "2026-11-20T06:01:00Z")
+        .unwrap();
+    w.finish("Acme", "2026-11-20T06:01:00Z").unwrap();
+    let text = std::fs::read_to_string(dir.join("entities/src.jsonl")).unwrap();
+    let written: Vec<(String, String, String)> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let field = |k: &str| v.get(k).map_or(String::new(), |x| x.to_string());
+            (field("type"), field("id"), field("name"))
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("", "", ""),
+        ("", "", ""),
+        ("Asset", "a", "a"),
+        ("Asset", "b", "b"),
+        // ids compare as text; of equal ones the first given comes first
+        ("Ticket", "T-10", "t10"),
+        ("Ticket", "T-2", "first"),
+        ("Ticket", "T-2", "second"),
+        // a type outside the model comes last
+        ("NoSuchType", "a", "a"),
+    ]
+    .iter()
+    .map(|(t, i, n)| {
+        let q = |s: &str| {
+            if s.is_empty() {
+                String::new()
+            } else {
+                format!("\"{s}\"")
+            }
+        };
+        (q(t), q(i), q(n))
+    })
+    .collect();
+    // (of two entities with the same type and id, the model keeps the first line's)
+    assert_eq!(written, expected);
 }
 
 #[test]
@@ -135,7 +201,7 @@ fn entity_files_read_the_same_in_blocks_of_any_size() {
     let (whole, whole_unreadable) = read_entities(&manifest, open).unwrap();
     assert_eq!(whole.len(), 2);
     let lines: Vec<Option<usize>> = whole_unreadable.iter().map(|u| u.line).collect();
-    assert_eq!(lines, [Some(4), Some(5)]);
+    assert_eq!(lines, [Some(3), Some(5)]);
     assert_eq!(whole_unreadable[1].entity_type.as_deref(), Some("Asset"));
     // blocks of 1 byte to 4 KiB, each parsed in pieces of 1 byte to the whole block
     for block_size in [1, 2, 7, 64, 300, 4096] {

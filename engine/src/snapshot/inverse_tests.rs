@@ -93,7 +93,7 @@ fn the_sort_is_stable_by_type_and_id() {
         .collect();
     let mut expected = entities.clone();
     expected.sort_by(|a, b| (a.type_index, a.id()).cmp(&(b.type_index, b.id())));
-    let duplicates = super::sort_by_type_and_id(&mut entities);
+    let duplicates = super::order::sort_by_type_and_id(&mut entities);
     assert_eq!(entities, expected);
     let expected_duplicates: Vec<usize> = (1..expected.len())
         .filter(|&k| {
@@ -219,7 +219,7 @@ fn inverse_attributes_match_their_definition_across_many_chunks() {
         .collect();
     for sorted in [false, true] {
         if sorted {
-            super::sort_by_type_and_id(&mut entities);
+            super::order::sort_by_type_and_id(&mut entities);
         }
         let mut got = entities.clone();
         let mut expected = entities.clone();

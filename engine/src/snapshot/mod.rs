@@ -24,6 +24,7 @@ use crate::time::parse_rfc3339;
 
 pub mod index;
 mod inverse;
+mod order;
 
 pub(crate) use inverse::{fill_inverse_attributes, inverse_declarations};
 
@@ -509,7 +510,7 @@ pub fn build_model(
     mut entities: Vec<EvidenceEntity>,
     mut unreadable: Vec<Unreadable>,
 ) -> EvidenceSnapshot {
-    let duplicates = sort_by_type_and_id(&mut entities);
+    let duplicates = order::sort_by_type_and_id(&mut entities);
     let mut deduped = entities;
     if !duplicates.is_empty() {
         for &k in &duplicates {
@@ -643,57 +644,6 @@ pub fn attributes_carried(
         })
         .collect()
 }
-
-/// Sorts by (type, id), stably: of entities with the same (type, id), the first read stays
-/// first. The keys are sorted (with the position as the last key, so that the order is total),
-/// then the entities are moved into place along the cycles of the permutation: cheaper than
-/// moving whole entities through a merge sort. Gives the positions, in the sorted order, of
-/// the entities whose (type, id) the one before them has: the duplicates, ascending.
-fn sort_by_type_and_id(entities: &mut [EvidenceEntity]) -> Vec<usize> {
-    // The ids are copied into one text per chunk of entities first: the sort then compares
-    // ids packed together, not ids spread across the entities' texts (a cache miss each).
-    // per chunk: the ids' text, and each entity's type and where its id ends
-    let ids: Vec<(String, Vec<(usize, usize)>)> = entities
-        .par_chunks(SORT_CHUNK)
-        .map(|chunk| {
-            let mut text = String::with_capacity(chunk.len() * 32);
-            let mut ends = Vec::with_capacity(chunk.len());
-            for e in chunk {
-                text.push_str(e.id());
-                ends.push((e.type_index, text.len()));
-            }
-            (text, ends)
-        })
-        .collect();
-    let mut keys: Vec<(usize, &str, usize)> = ids
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(c, (text, ends))| {
-            ends.iter()
-                .enumerate()
-                .scan(0, move |from, (k, &(ty, end))| {
-                    let id = text.get(*from..end).unwrap_or_default();
-                    *from = end;
-                    Some((ty, id, c * SORT_CHUNK + k))
-                })
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let duplicates: Vec<usize> = keys
-        .par_windows(2)
-        .enumerate()
-        .filter(|(_, w)| (w[0].0, w[0].1) == (w[1].0, w[1].1))
-        .map(|(k, _)| k + 1)
-        .collect();
-    // position k receives the entity now at perm[k]
-    let perm: Vec<usize> = keys.into_par_iter().map(|(_, _, i)| i).collect();
-    drop(ids);
-    crate::permute::apply_permutation(entities, perm);
-    duplicates
-}
-
-/// Entities per unit of parallel work when their ids are copied out to be sorted.
-const SORT_CHUNK: usize = 1 << 14;
 
 pub(crate) fn unreadable_line(
     path: &str,

@@ -123,6 +123,8 @@ fn the_model_keeps_the_first_of_each_id_and_reports_the_others() {
     {
         let mut e = entity(ty, id, &[]);
         e.rename(&i.to_string());
+        // each read from a source of its own: a report names the source of the entity kept
+        e.provenance.source = format!("s{i}").as_str().into();
         entities.push(e);
     }
     let manifest = super::Manifest {
@@ -154,9 +156,10 @@ fn the_model_keeps_the_first_of_each_id_and_reports_the_others() {
     assert_eq!(
         errors,
         [
-            "duplicate Asset id `a1` (first read from source `s`); this one was skipped",
-            "duplicate Asset id `a2` (first read from source `s`); this one was skipped",
-            "duplicate Asset id `a2` (first read from source `s`); this one was skipped",
+            // by file: the skipped ones were read from `s3`, `s4` and `s5`
+            "duplicate Asset id `a2` (first read from source `s0`); this one was skipped",
+            "duplicate Asset id `a1` (first read from source `s1`); this one was skipped",
+            "duplicate Asset id `a2` (first read from source `s0`); this one was skipped",
         ]
     );
 }

@@ -513,16 +513,22 @@ pub fn build_model(
     let duplicates = order::sort_by_type_and_id(&mut entities);
     let mut deduped = entities;
     if !duplicates.is_empty() {
-        for &k in &duplicates {
-            // the first of a run of equal ids is never a duplicate: `k` > 0
-            if let (Some(prev), Some(e)) = (deduped.get(k.wrapping_sub(1)), deduped.get(k)) {
+        // the entity kept for the current run of equal ids: the first of the run, which is
+        // never a duplicate (so `k` > 0), and the one before `k` unless that one is a
+        // duplicate too
+        let mut kept = 0;
+        for (n, &k) in duplicates.iter().enumerate() {
+            if n == 0 || duplicates[n - 1] + 1 != k {
+                kept = k.wrapping_sub(1);
+            }
+            if let (Some(first), Some(e)) = (deduped.get(kept), deduped.get(k)) {
                 unreadable.push(entity_problem(
                     e,
                     format!(
                         "duplicate {} id `{}` (first read from source `{}`); this one was skipped",
                         e.type_name(),
                         e.id(),
-                        prev.provenance.source
+                        first.provenance.source
                     ),
                 ));
             }

@@ -96,43 +96,32 @@ fn a_source_writes_its_entities_by_type_and_id_after_its_raw_lines() {
         l.name = name.into();
         s.entity(&l).unwrap();
     }
-    s.raw_entity_lines("{\"raw\":1}\n\n{\"raw\":2}\n").unwrap();
+    s.raw_entity_lines("{\"name\":\"raw 1\"}\n\n{\"name\":\"raw 2\"}\n")
+        .unwrap();
     s.finish(SourceStatus::Ok, None, "2026-11-20T06:01:00Z")
         .unwrap();
     w.finish("Acme", "2026-11-20T06:01:00Z").unwrap();
     let text = std::fs::read_to_string(dir.join("entities/src.jsonl")).unwrap();
-    let written: Vec<(String, String, String)> = text
+    let written: Vec<[String; 3]> = text
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let field = |k: &str| v.get(k).map_or(String::new(), |x| x.to_string());
-            (field("type"), field("id"), field("name"))
+            ["type", "id", "name"].map(|k| v[k].as_str().unwrap_or_default().to_string())
         })
         .collect();
-    let expected: Vec<(String, String, String)> = [
-        ("", "", ""),
-        ("", "", ""),
-        ("Asset", "a", "a"),
-        ("Asset", "b", "b"),
+    let expected = [
+        // lines appended as they are come first, in their order
+        ["", "", "raw 1"],
+        ["", "", "raw 2"],
+        ["Asset", "a", "a"],
+        ["Asset", "b", "b"],
         // ids compare as text; of equal ones the first given comes first
-        ("Ticket", "T-10", "t10"),
-        ("Ticket", "T-2", "first"),
-        ("Ticket", "T-2", "second"),
+        ["Ticket", "T-10", "t10"],
+        ["Ticket", "T-2", "first"],
+        ["Ticket", "T-2", "second"],
         // a type outside the model comes last
-        ("NoSuchType", "a", "a"),
-    ]
-    .iter()
-    .map(|(t, i, n)| {
-        let q = |s: &str| {
-            if s.is_empty() {
-                String::new()
-            } else {
-                format!("\"{s}\"")
-            }
-        };
-        (q(t), q(i), q(n))
-    })
-    .collect();
+        ["NoSuchType", "a", "a"],
+    ];
     // (of two entities with the same type and id, the model keeps the first line's)
     assert_eq!(written, expected);
 }

@@ -87,7 +87,7 @@ impl EntityStore {
 /// Each address is read once, in `list`'s order (the entities' order in memory, so mostly
 /// from cache), then the (address, index) pairs are sorted: a sort that read the address of
 /// an entity at every comparison would pay a cache miss each time.
-pub fn in_memory_order(entities: &[EvidenceEntity], list: &[usize]) -> Vec<usize> {
+fn in_memory_order(entities: &[EvidenceEntity], list: &[usize]) -> Vec<usize> {
     let mut keyed: Vec<(usize, usize)> = list
         .par_iter()
         .map(|&ei| (entities[ei].attrs.address(), ei))

@@ -24,6 +24,7 @@
 //! `cedar_policy::Authorizer`'s.
 
 use super::compiled::{Access, BinOp, Const, EntTy, Expr, Program};
+use crate::model::value::enum_position;
 use crate::model::AttrType;
 
 /// Guards that read more attributes than this are not shared (a fixed array per entity).
@@ -233,8 +234,9 @@ fn direct(e: &Expr) -> Expr {
 }
 
 /// `read == value` as [`Expr::ResourceEnumIs`], when `read` is a direct read of an
-/// enumerated attribute (whose values are distinct) and `value` a string. `==` never fails
-/// and a constant cannot: the comparison fails exactly when the read does.
+/// enumerated attribute and `value` a string. `==` never fails and a constant cannot: the
+/// comparison fails exactly when the read does. The literal's position is found as the
+/// stored word's was ([`enum_position`]), so equal strings have equal positions.
 fn enum_is(read: &Expr, value: &Expr) -> Option<Expr> {
     let (Expr::ResourceAttr(a), Expr::Const(Const::Str(s))) = (read, value) else {
         return None;
@@ -242,14 +244,7 @@ fn enum_is(read: &Expr, value: &Expr) -> Option<Expr> {
     let Some(AttrType::Enum(values)) = a.attr_ty else {
         return None;
     };
-    let distinct = values
-        .iter()
-        .enumerate()
-        .all(|(i, v)| !values[..i].contains(v));
-    if !distinct {
-        return None;
-    }
-    let position = values.iter().position(|v| v == s).map(|i| i as u64);
+    let position = enum_position(values, s).map(|i| i as u64);
     Some(Expr::ResourceEnumIs(a.clone(), s.clone(), position))
 }
 

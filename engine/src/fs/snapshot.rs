@@ -236,7 +236,8 @@ impl SourceWriter<'_> {
         Ok(crate::snapshot::sha256_hex(raw))
     }
 
-    /// Adds one normalized entity. The source's entities are written when it finishes, in the
+    /// Adds one normalized entity. The source's entities are written when it finishes (or
+    /// when lines are appended as they are, [`SourceWriter::raw_entity_lines`]), in the
     /// order the model sorts them in (by type, then id; of equal ones, the first given first),
     /// whatever order they came in: a collection writes the same file for the same entities,
     /// and reading it needs no reordering (see [`crate::snapshot::build_model`]).
@@ -287,10 +288,12 @@ impl SourceWriter<'_> {
     }
 
     /// Appends entity lines written by hand or by another tool, as they are (one per line;
-    /// blank lines skipped) and where they are, before the entities given to
-    /// [`SourceWriter::entity`]. They are validated when the snapshot is read, not here, so a
-    /// malformed line is kept and reported with its line number.
+    /// blank lines skipped), after the entities given to [`SourceWriter::entity`] before them
+    /// (so that of equal ids the first given is still first). They are validated when the
+    /// snapshot is read, not here, so a malformed line is kept and reported with its line
+    /// number.
     pub fn raw_entity_lines(&mut self, text: &str) -> Result<(), IoError> {
+        self.write_pending()?;
         let dir = self.snapshot.dir.clone();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             self.index_line(line);

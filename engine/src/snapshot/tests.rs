@@ -73,7 +73,7 @@ fn a_written_snapshot_reads_back_with_inverse_attributes_and_unreadable_lines() 
 }
 
 #[test]
-fn a_source_writes_its_entities_by_type_and_id_after_its_raw_lines() {
+fn a_source_writes_its_entities_by_type_and_id_then_its_raw_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("snap");
     let mut w = SnapshotWriter::create(&dir).unwrap();
@@ -110,9 +110,6 @@ fn a_source_writes_its_entities_by_type_and_id_after_its_raw_lines() {
         })
         .collect();
     let expected = [
-        // lines appended as they are come first, in their order
-        ["", "", "raw 1"],
-        ["", "", "raw 2"],
         ["Asset", "a", "a"],
         ["Asset", "b", "b"],
         // ids compare as text; of equal ones the first given comes first
@@ -121,6 +118,9 @@ fn a_source_writes_its_entities_by_type_and_id_after_its_raw_lines() {
         ["Ticket", "T-2", "second"],
         // a type outside the model comes last
         ["NoSuchType", "a", "a"],
+        // lines appended as they are come after the entities given before them, in their order
+        ["", "", "raw 1"],
+        ["", "", "raw 2"],
     ];
     // (of two entities with the same type and id, the model keeps the first line's)
     assert_eq!(written, expected);

@@ -454,12 +454,7 @@ pub fn entity_from_line(
         }
         values.push((idx, parse_value(name, attr.ty, value)?));
     }
-    // inverse attributes are empty sets until the model is built
-    for (idx, a) in def.attrs.iter().enumerate() {
-        if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-            values.push((idx, AttrValue::RefSet(StrSet::default())));
-        }
-    }
+    // inverse attributes are reserved unfilled (absent) until the model is built
     let names = EntityNames {
         id: &raw.id,
         name: &raw.name,

@@ -243,3 +243,25 @@ fn inverse_attributes_match_their_definition_across_many_chunks() {
         );
     }
 }
+
+/// An inverse attribute reads as absent until the model is built, whichever reader read the
+/// entity: "nothing refers to it" is only ever the fill's answer.
+#[test]
+fn inverse_attributes_are_absent_until_filled() {
+    let line = r#"{"type":"Asset","id":"a1","name":"a1","record":{"id":"a1","sha256":"0000000000000000000000000000000000000000000000000000000000000000"},"attrs":{"class":"server","lifecycle":"active","environment":"production","criticality":"high","in_scope":true,"data_bearing":true,"backup_required":true}}"#;
+    let source: crate::model::value::SourceName = "s".into();
+    let fast = crate::model::value::parse_entity_line(line, &source, 0).unwrap();
+    let raw: crate::model::value::EntityLine = serde_json::from_str(line).unwrap();
+    let full = crate::model::value::entity_from_line(raw, "s", 0).unwrap();
+    let built = entity("Asset", "a1", &[]);
+    for (reader, e) in [("fast", fast), ("full", full), ("new", built)] {
+        assert!(e.attr("backup_jobs").is_none(), "{reader} reader");
+        let mut filled = vec![e];
+        assert!(fill_inverse_attributes(&mut filled).is_empty());
+        assert_eq!(
+            filled[0].attr("backup_jobs").map(|v| v.to_value()),
+            Some(AttrValue::RefSet(Box::new([]))),
+            "{reader} reader, filled"
+        );
+    }
+}

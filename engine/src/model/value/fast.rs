@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::packed::{Head, Packer, EMPTY_SET};
+use super::packed::{Head, Packer};
 use super::{EvidenceEntity, Provenance, Sha256Digest, SourceName};
 use crate::model::{entity_type_index, AttrOrigin, AttrType, EntityTypeDef, ENTITY_TYPES};
 use crate::time::parse_rfc3339;
@@ -105,20 +105,15 @@ impl Line<'_> {
                 _ => return fallback(),
             }
         }
-        // a line without attributes goes to the full reader, which also starts the inverse
-        // attributes as empty sets
+        // a line without attributes goes to the full reader
         let (Some(type_index), true, true, Some(record_sha256), true) =
             (ty, id, name, record_sha256, attrs)
         else {
             return fallback();
         };
         let def = &ENTITY_TYPES[type_index];
-        // inverse attributes are empty sets until the model is built
-        for (idx, a) in def.attrs.iter().enumerate() {
-            if matches!(a.origin, AttrOrigin::Inverse { .. }) {
-                packer.value(idx, EMPTY_SET);
-            }
-        }
+        // inverse attributes read as absent until the model is built
+        packer.unfilled_inverses(def.attrs);
         // keys are distinct (`Attrs` checks), so this is exactly the map of them
         let attrs = packer.finish().or_else(|_| fallback())?;
         let missing = def.attrs.iter().enumerate().any(|(idx, a)| {

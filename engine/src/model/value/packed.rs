@@ -17,7 +17,7 @@
 use arcstr::ArcStr;
 
 use super::{AttrValue, MAX_ATTRS};
-use crate::model::{AttrDef, AttrType};
+use crate::model::{AttrDef, AttrOrigin, AttrType};
 
 /// A word spanning `len` bytes from `start`: of a map's text (a string or a reference), or of
 /// the item spans after its values' words (a set).
@@ -28,6 +28,11 @@ fn span(start: usize, len: usize) -> Option<u64> {
 
 /// The word of an empty set (and of an empty string).
 pub(crate) const EMPTY_SET: u64 = 0;
+
+/// The word of an inverse attribute not filled yet: a set spanning no items past the end of
+/// any map's, so that it reads as absent ([`AttrMap::get`] gives `None`), never as the empty
+/// set "nothing refers to it", which only filling it may say. Filling overwrites it in place.
+pub(crate) const UNFILLED: u64 = u32::MAX as u64;
 
 /// The words before the values': the spans of the entity's id, name and record id.
 const HEADS: usize = 3;
@@ -293,6 +298,7 @@ impl AttrMap {
             };
             packer.value(idx, word);
         }
+        packer.unfilled_inverses(defs);
         packer.finish()
     }
 }
@@ -382,6 +388,17 @@ impl Packer {
 
     pub(crate) fn value(&mut self, idx: usize, word: u64) {
         self.values.push((idx, word));
+    }
+
+    /// Reserves a word for each inverse attribute of `defs` not given a value, [`UNFILLED`]:
+    /// the model build fills it in place.
+    pub(crate) fn unfilled_inverses(&mut self, defs: &[AttrDef]) {
+        for (idx, a) in defs.iter().enumerate() {
+            let given = || self.values.iter().any(|(i, _)| *i == idx);
+            if matches!(a.origin, AttrOrigin::Inverse { .. }) && !given() {
+                self.values.push((idx, UNFILLED));
+            }
+        }
     }
 
     /// The map of the values given; an index given twice is an error. The packer is left

@@ -280,9 +280,24 @@ fn operator_policies() -> Vec<(Policy, usize)> {
             "Ticket",
             "\"p5\" == resource.priority || resource.priority != \"p2\"",
         ),
-        // one condition in two policies of different effects, evaluated once (see `plan`)
+        // one condition in three consecutive policies (so one `permit` and two `forbid`s),
+        // evaluated once (see `plan`); the second errors where `last_login_at` is absent, and
+        // the error is each policy's
         ("Identity", "resource.privileged || resource.mfa_enrolled"),
         ("Identity", "resource.privileged || resource.mfa_enrolled"),
+        ("Identity", "resource.privileged || resource.mfa_enrolled"),
+        (
+            "Identity",
+            "resource.last_login_at > 0 || resource.privileged",
+        ),
+        (
+            "Identity",
+            "resource.last_login_at > 0 || resource.privileged",
+        ),
+        (
+            "Identity",
+            "resource.last_login_at > 0 || resource.privileged",
+        ),
     ];
     let mut out = Vec::new();
     for (i, (t, cond)) in cases.iter().enumerate() {

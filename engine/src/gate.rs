@@ -224,10 +224,6 @@ impl GateEvidence for LoadedEvidence<'_> {
     }
 }
 
-fn ref_ids(v: Option<AttrRef<'_>>) -> Vec<&str> {
-    v.map(|v| v.ref_ids().collect()).unwrap_or_default()
-}
-
 fn text<'a>(e: &'a EvidenceEntity, attr: &str) -> Option<&'a str> {
     match e.attr(attr) {
         Some(AttrRef::String(s)) => Some(s),
@@ -324,11 +320,7 @@ fn follow(
     let Some(AttrType::Ref(target)) = e.def().attr(attr).map(|a| a.ty) else {
         return Ok(());
     };
-    let ids: Vec<String> = ref_ids(e.attr(attr))
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    for id in ids {
+    for id in refs_of(ev, i, attr) {
         if let Some(j) = ev.find(ti(target), &id)? {
             reached.push(j);
             follow(ev, j, rest, reached)?;
@@ -339,10 +331,10 @@ fn follow(
 
 /// The references of entity `h`'s attribute `attr`, owned.
 fn refs_of(ev: &dyn GateEvidence, h: Handle, attr: &str) -> Vec<String> {
-    ref_ids(ev.get(h).attr(attr))
-        .into_iter()
-        .map(str::to_string)
-        .collect()
+    ev.get(h)
+        .attr(attr)
+        .map(|v| v.ref_ids().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn add(picked: &mut BTreeMap<Handle, BTreeSet<Role>>, i: Handle, role: Role) {

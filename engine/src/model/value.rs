@@ -195,8 +195,8 @@ pub struct EvidenceEntity {
     pub provenance: Provenance,
     /// The id, name and record id ([`Self::id`], [`Self::name`], [`Self::record_id`]), and
     /// the attribute values by attribute index in the type's definition. Absent optional
-    /// attributes are not stored; inverse attributes are empty sets until the model is built
-    /// (which fills them).
+    /// attributes are not stored; inverse attributes are reserved unfilled (they read as
+    /// absent) until the model is built (which fills them).
     pub attrs: AttrMap,
     pub member_of: Vec<String>,
 }
